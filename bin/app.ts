@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+/**
+ * The CDK app. The only place that reads context or the environment: it resolves and validates the profile,
+ * then builds every stack for it behind the compliance gate.
+ *
+ *   npx cdk synth                          # poc (default)
+ *   npx cdk synth -c profile=production    # two regions
+ *   npx cdk synth -c profile=production -c overrides='{"account":"210987654321"}'
+ */
+import { App } from 'aws-cdk-lib';
+import { loadProfile, ProfileError } from '../lib/config';
+import { registerComplianceGate } from '../compliance-rules/gate';
+import { buildPlatform } from '../stacks/platform';
+
+function readOverrides(raw: unknown): unknown {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new ProfileError(['overrides: must be a JSON object, e.g. -c overrides=\'{"account":"210987654321"}\'']);
+  }
+}
+
+function main(): void {
+  const app = new App();
+  const name = (app.node.tryGetContext('profile') as string | undefined) ?? process.env.CLINICAL_AI_PROFILE ?? 'poc';
+  let config;
+  try {
+    config = loadProfile(name, readOverrides(app.node.tryGetContext('overrides')));
+  } catch (err) {
+    if (err instanceof ProfileError) {
+      // One line per problem, no stack trace, and exit before anything is synthesized.
+      process.stderr.write(`Invalid profile: ${err.problems.join('; ')}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  registerComplianceGate(app);
+  buildPlatform(app, config);
+  app.synth();
+}
+
+main();

@@ -1,0 +1,128 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { FunctionRole } from './function-role';
+
+/** Repository root, for locating `lambdas/<name>/handler.ts`. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface HardenedFunctionProps {
+  /** Folder under `lambdas/` whose `handler.ts` exports `handler`. */
+  readonly lambdaName: string;
+  /** CMK for environment variables, the dead-letter queue and the log group. */
+  readonly key: kms.IKey;
+  /** Days the function's logs are kept. */
+  readonly logRetentionDays: number;
+  /** Reserved concurrency, from the capacity plan. */
+  readonly reservedConcurrency: number;
+  /**
+   * The VPC to run in (isolated subnets). Omit only for a function that must reach an AWS API in another
+   * region, and acknowledge the finding with the reason.
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Security groups when in a VPC.
+   * @default - a new group with no inbound rules
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /**
+   * Environment variables (encrypted at rest with `key`). Never put PHI here.
+   * @default - none beyond POWERTOOLS_SERVICE_NAME
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Timeout.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MiB.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Modules left out of the bundle (provided by the runtime).
+   * @default ['@aws-sdk/*'] is NOT excluded: the SDK is bundled so the version is pinned by our lock file
+   */
+  readonly externalModules?: string[];
+  /**
+   * Description of the function.
+   * @default - the lambda name
+   */
+  readonly description?: string;
+}
+
+/**
+ * A Lambda function from `lambdas/<name>/handler.ts`, bundled locally by esbuild (never Docker), with the
+ * platform's defaults: Node.js 24 on arm64, X-Ray active tracing, JSON logs in a KMS-encrypted log group with
+ * explicit retention, environment encrypted with a CMK, reserved concurrency from the capacity plan, and a
+ * KMS-encrypted dead-letter queue for asynchronous invocations.
+ */
+export class HardenedFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly logGroup: logs.LogGroup;
+  readonly role: FunctionRole;
+
+  constructor(scope: Construct, id: string, props: HardenedFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      encryptionKey: props.key,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.role = new FunctionRole(this, 'Role', {
+      vpcAccess: props.vpc !== undefined,
+      description: props.description,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      role: this.role,
+      entry: path.join(REPO_ROOT, 'lambdas', props.lambdaName, 'handler.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description ?? props.lambdaName,
+      timeout: props.timeout ?? Duration.seconds(10),
+      memorySize: props.memorySize ?? 512,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      logGroup: this.logGroup,
+      environmentEncryption: props.key,
+      deadLetterQueue: this.deadLetterQueue,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } : undefined,
+      securityGroups: props.securityGroups,
+      ephemeralStorageSize: Size.mebibytes(512),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.lambdaName,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        format: nodejs.OutputFormat.CJS,
+        externalModules: props.externalModules ?? [],
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { AccessLogsBucket } from '../lib/constructs/access-logs-bucket';
+import { AuditTrail } from '../lib/constructs/audit-trail';
+import { CrossRegionParameter } from '../lib/constructs/cross-region-parameter';
+import { DataDomainKey, type DataDomain } from '../lib/constructs/data-domain-key';
+import { IsolatedVpc } from '../lib/constructs/isolated-vpc';
+import { acknowledge } from '../compliance-rules/acknowledge';
+import { parameterName } from '../lib/naming';
+import { PlatformStack, type PlatformStackProps } from './platform-stack';
+
+export type FoundationStackProps = PlatformStackProps;
+
+export const DATA_DOMAINS: readonly DataDomain[] = ['phi-data', 'audit-logs', 'model-artifacts'];
+
+/**
+ * Per region: the isolated VPC, one CMK per data domain, the region's access-log bucket and the audit trail.
+ * In a multi-region profile the primary region holds multi-region primary keys and publishes their ARNs in SSM;
+ * the DR region replicates them, reading the ARNs at deploy time (no cross-region export locks the primary).
+ */
+export class FoundationStack extends PlatformStack {
+  readonly vpc: ec2.Vpc;
+  readonly keys: Readonly<Record<DataDomain, DataDomainKey>>;
+  readonly accessLogsBucket: AccessLogsBucket;
+  readonly auditTrail: AuditTrail;
+  constructor(scope: Construct, id: string, props: FoundationStackProps) {
+    super(scope, id, props);
+    const { profile, multiRegion } = props.config;
+    const auditDays = profile.logRetention.auditDays;
+
+    const keys = {} as Record<DataDomain, DataDomainKey>;
+    // The DR region's key-ARN readers need a key for their own logs and queue before the replicas exist.
+    const toolingKey = this.isPrimary
+      ? undefined
+      : new DataDomainKey(this, 'DeployToolingKey', {
+          domain: 'audit-logs',
+          aliasName: `alias/${props.stackName ?? id}/deploy-tooling`,
+        });
+    for (const domain of DATA_DOMAINS) {
+      const id = `${pascal(domain)}Key`;
+      const additionalStatements = domain === 'audit-logs' ? AuditTrail.keyPolicyStatements() : [];
+      const arnParameter = parameterName(profile, 'keys', domain, 'primary-arn');
+      if (toolingKey) {
+        const primaryArn = new CrossRegionParameter(this, `${id}PrimaryArn`, {
+          region: profile.regions.primary,
+          parameterName: arnParameter,
+          key: toolingKey.key,
+          logRetentionDays: auditDays,
+        });
+        acknowledgeReaderOutsideVpc(primaryArn);
+        keys[domain] = new DataDomainKey(this, id, {
+          domain,
+          replicaOf: primaryArn.value,
+          additionalStatements,
+        });
+      } else {
+        keys[domain] = new DataDomainKey(this, id, { domain, multiRegion, additionalStatements });
+        if (multiRegion) {
+          new ssm.StringParameter(this, `${id}ArnParameter`, {
+            parameterName: arnParameter,
+            stringValue: keys[domain].keyArn,
+            description: `ARN of the multi-region primary ${domain} key, read by the DR region at deploy time`,
+          });
+        }
+      }
+    }
+    this.keys = keys;
+
+    this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogs', { retentionDays: auditDays });
+
+    this.vpc = new IsolatedVpc(this, 'Network', {
+      cidr: profile.network.vpcCidrs[props.region]!,
+      availabilityZones: profile.availabilityZones[props.region]!,
+      flowLogKey: keys['audit-logs'].key,
+      flowLogRetentionDays: auditDays,
+    }).vpc;
+
+    this.auditTrail = new AuditTrail(this, 'AuditTrail', {
+      key: keys['audit-logs'].key,
+      accessLogsBucket: this.accessLogsBucket.bucket,
+      retentionDays: auditDays,
+      multiRegion: this.isPrimary,
+    });
+  }
+
+  /** Imports this stack's key for a domain into a consumer stack in the same region (grants go to the consumer's roles). */
+  importKey(scope: Construct, domain: DataDomain): kms.IKey {
+    return kms.Key.fromKeyArn(scope, `${pascal(domain)}KeyRef`, this.keys[domain].keyArn);
+  }
+}
+
+const pascal = (s: string): string => s.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+
+function acknowledgeReaderOutsideVpc(reader: CrossRegionParameter): void {
+  const reason =
+    'Deploy-time custom resource that reads a key ARN (not PHI, not secret) from SSM in the primary region; ' +
+    'the isolated subnets have no route to another region, so it runs outside the VPC.';
+  for (const id of [
+    'HIPAA.Security::HIPAA.Security-LambdaInsideVPC',
+    'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
+  ]) {
+    acknowledge(reader.reader.function, { id, reason, reference: 'docs/decisions.md#cross-region-key-arns' });
+  }
+}
