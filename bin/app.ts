@@ -18,20 +18,23 @@ function readOverrides(raw: unknown): unknown {
   try {
     return JSON.parse(raw) as unknown;
   } catch {
-    throw new ProfileError(['overrides: must be a JSON object, e.g. -c overrides=\'{"account":"210987654321"}\'']);
+    throw new ProfileError([
+      'overrides: must be a JSON object, e.g. -c overrides=\'{"account":"210987654321"}\'',
+    ]);
   }
 }
 
 function main(): void {
   const app = new App();
-  const name = (app.node.tryGetContext('profile') as string | undefined) ?? process.env.CLINICAL_AI_PROFILE ?? 'poc';
+  const name =
+    (app.node.tryGetContext('profile') as string | undefined) ?? process.env.CLINICAL_AI_PROFILE ?? 'poc';
   let config;
   try {
     config = loadProfile(name, readOverrides(app.node.tryGetContext('overrides')));
   } catch (err) {
     if (err instanceof ProfileError) {
       // One line per problem, no stack trace, and exit before anything is synthesized.
-      process.stderr.write(`Invalid profile: ${err.problems.join('; ')}\n`);
+      process.stderr.write(`Invalid profile, nothing synthesized: ${err.problems.join('; ')}\n`);
       process.exit(1);
     }
     throw err;

@@ -92,6 +92,7 @@ export class IsolatedVpc extends Construct {
       this.vpc.addInterfaceEndpoint(name, {
         service,
         privateDnsEnabled: true,
+        // Our own literal-CIDR rule above; `open` would add one from the VPC's CIDR token, which cdk-nag's port rules cannot evaluate.
         open: false,
         securityGroups: [this.endpointSecurityGroup],
         subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },

@@ -27,7 +27,10 @@ export interface TestPlatform {
  * app-level plugin fails; the gate has its own tests), but with the platform aspects, so templates are what
  * deploys. Lambda bundling is skipped unless `bundle` is set: esbuild runs are slow and tested separately.
  */
-export function buildTestPlatform(profile: string, opts: { overrides?: unknown; bundle?: boolean } = {}): TestPlatform {
+export function buildTestPlatform(
+  profile: string,
+  opts: { overrides?: unknown; bundle?: boolean } = {},
+): TestPlatform {
   const app = new App({
     context: { ...cdkJsonContext(), ...(opts.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
   });
