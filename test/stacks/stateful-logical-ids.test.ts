@@ -1,0 +1,71 @@
+import { Stack } from 'aws-cdk-lib';
+import { platform } from '../helpers/platform';
+
+/**
+ * Renaming a construct changes its logical id, and CloudFormation then REPLACES the resource: for a key, a
+ * bucket or a log group that means a new, empty one (and the old one orphaned or destroyed). This test pins the
+ * logical id of every stateful resource in every stack. A change here must be deliberate, with a migration
+ * plan (e.g. `cdk import` / `overrideLogicalId`), never an accident of refactoring.
+ */
+export const STATEFUL_TYPES = new Set([
+  'AWS::KMS::Key',
+  'AWS::KMS::ReplicaKey',
+  'AWS::S3::Bucket',
+  'AWS::Logs::LogGroup',
+  'AWS::CloudTrail::Trail',
+  'AWS::DynamoDB::Table',
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::GlobalCluster',
+  'AWS::SecretsManager::Secret',
+  'AWS::Backup::BackupVault',
+  'AWS::SQS::Queue',
+  'AWS::Cognito::UserPool',
+]);
+
+const FOUNDATION_PRIMARY = [
+  'AccessLogsBucketCD784A59',
+  'AuditLogsKeyA802E91F',
+  'AuditTrail49D399D8',
+  'AuditTrailTrailBucketAA5FAB67',
+  'AuditTrailTrailLogGroup9BCDED26',
+  'ModelArtifactsKeyDF4D2F8F',
+  'NetworkFlowLogs2BEC3212',
+  'PhiDataKeyA91F21D0',
+];
+
+/** Expected stateful logical ids per stack (construct id), per profile. */
+const PINNED: Record<string, Record<string, string[]>> = {
+  poc: {
+    'Foundation-us-east-1': FOUNDATION_PRIMARY,
+  },
+  production: {
+    'Foundation-us-east-1': FOUNDATION_PRIMARY,
+    'Foundation-us-west-2': [
+      ...FOUNDATION_PRIMARY,
+      'AuditLogsKeyPrimaryArnReaderDeadLetterQueueF22C6A77',
+      'AuditLogsKeyPrimaryArnReaderLogs09F8797E',
+      'DeployToolingKey5278E6DF',
+      'ModelArtifactsKeyPrimaryArnReaderDeadLetterQueue9F13F9A4',
+      'ModelArtifactsKeyPrimaryArnReaderLogsB3E13635',
+      'PhiDataKeyPrimaryArnReaderDeadLetterQueue3BDCF8F1',
+      'PhiDataKeyPrimaryArnReaderLogs8C9E5D8D',
+    ],
+  },
+};
+
+describe.each(Object.keys(PINNED))('stateful logical ids (%s)', (profileName) => {
+  const p = platform(profileName);
+  const stacks = p.app.node.children.filter((c): c is Stack => Stack.isStack(c));
+  const pinnedStacks = PINNED[profileName]!;
+
+  test.each(stacks.map((s) => [s.node.id, s] as const))('%s', (id, stack) => {
+    const resources = p.template(stack).toJSON()['Resources'] as Record<string, { Type: string }>;
+    const actual = Object.entries(resources)
+      .filter(([, r]) => STATEFUL_TYPES.has(r.Type))
+      .map(([logicalId]) => logicalId)
+      .sort();
+    expect(actual).toEqual([...(pinnedStacks[id] ?? [])].sort());
+  });
+});
