@@ -14,7 +14,7 @@ import * as path from 'node:path';
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
 };
 const runs = Number(opt('runs', '5'));
 const profile = opt('profile', 'production');
@@ -50,7 +50,7 @@ function synthOnce(variant: Variant): number {
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
 // One warm-up of each (file-system caches, npx resolution), not counted.

@@ -71,8 +71,8 @@ export class FoundationStack extends PlatformStack {
     this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogs', { retentionDays: auditDays });
 
     this.vpc = new IsolatedVpc(this, 'Network', {
-      cidr: profile.network.vpcCidrs[props.region]!,
-      availabilityZones: profile.availabilityZones[props.region]!,
+      cidr: profile.network.vpcCidrs[props.region],
+      availabilityZones: profile.availabilityZones[props.region],
       flowLogKey: keys['audit-logs'].key,
       flowLogRetentionDays: auditDays,
     }).vpc;

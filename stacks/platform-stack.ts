@@ -23,6 +23,6 @@ export abstract class PlatformStack extends Stack {
   }
 
   override get availabilityZones(): string[] {
-    return [...this.config.profile.availabilityZones[this.region]!];
+    return [...this.config.profile.availabilityZones[this.region]];
   }
 }

@@ -31,7 +31,7 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       config,
       region,
     });
-    if (!isPrimary) foundation.addDependency(out[0]!.foundation, 'replica keys read the primary key ARNs');
+    if (!isPrimary) foundation.addDependency(out[0].foundation, 'replica keys read the primary key ARNs');
     out.push({ region, isPrimary, foundation });
   }
   return out;

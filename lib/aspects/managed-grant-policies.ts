@@ -20,7 +20,7 @@ export class ManagedGrantPolicies implements IAspect {
     const parent = node.node.scope;
     if (!parent) return;
     const managed = new iam.CfnManagedPolicy(parent, 'Managed', {
-      policyDocument: node.policyDocument,
+      policyDocument: node.policyDocument as unknown,
       roles: node.roles,
       users: node.users,
       groups: node.groups,

@@ -166,7 +166,7 @@ describe.each(['poc', 'production'])('foundation stack (%s)', (profileName) => {
       );
       expect(locked).toHaveLength(1);
       const days = (
-        locked[0]!.Properties?.['ObjectLockConfiguration'] as { Rule: { DefaultRetention: { Days: number } } }
+        locked[0].Properties?.['ObjectLockConfiguration'] as { Rule: { DefaultRetention: { Days: number } } }
       ).Rule.DefaultRetention.Days;
       expect(days).toBeGreaterThanOrEqual(2192);
     });
@@ -209,8 +209,8 @@ describe.each(['poc', 'production'])('foundation stack (%s)', (profileName) => {
   if (profileName === 'production') {
     test('the primary publishes its multi-region key ARNs; the DR region replicates them without an export', () => {
       const [primary, dr] = p.regions;
-      const pt = p.template(primary!.foundation);
-      const dt = p.template(dr!.foundation);
+      const pt = p.template(primary.foundation);
+      const dt = p.template(dr.foundation);
       pt.resourcePropertiesCountIs(
         'AWS::SSM::Parameter',
         { Name: Match.stringLikeRegexp('^/cap-prod/keys/.+/primary-arn$') },

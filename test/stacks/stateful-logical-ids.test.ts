@@ -58,7 +58,7 @@ const PINNED: Record<string, Record<string, string[]>> = {
 describe.each(Object.keys(PINNED))('stateful logical ids (%s)', (profileName) => {
   const p = platform(profileName);
   const stacks = p.app.node.children.filter((c): c is Stack => Stack.isStack(c));
-  const pinnedStacks = PINNED[profileName]!;
+  const pinnedStacks = PINNED[profileName];
 
   test.each(stacks.map((s) => [s.node.id, s] as const))('%s', (id, stack) => {
     const resources = p.template(stack).toJSON()['Resources'] as Record<string, { Type: string }>;
