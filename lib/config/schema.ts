@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkInferenceAgainstProfile, InferenceSchema } from './inference';
 
 /**
  * The typed, validated profile: everything that differs between a pilot and production.
@@ -126,9 +127,12 @@ export const ProfileSchema = z
         queryLatencyMs: z.number().positive(),
       }),
     }),
+    /** Model serving, drift monitoring and retraining (lib/config/inference.ts). */
+    inference: InferenceSchema,
   })
   .strict()
   .superRefine((p, ctx) => {
+    checkInferenceAgainstProfile(p, ctx);
     if (p.regions.dr !== undefined && p.regions.dr === p.regions.primary) {
       ctx.addIssue({ code: 'custom', path: ['regions', 'dr'], message: 'must differ from regions.primary' });
     }

@@ -1,4 +1,5 @@
 import type { ProfileInput } from '../schema';
+import { deteriorationRisk_1_0_0 } from '../model-cards/deterioration-risk';
 
 /**
  * The pilot: one region, sized for 100 clinicians, behind the same compliance gate as production.
@@ -31,5 +32,51 @@ export const poc: ProfileInput = {
       maxInstances: 2,
     },
     aurora: { minAcu: 0.5, maxAcu: 4, queriesPerRequest: 3, queryLatencyMs: 5 },
+  },
+  inference: {
+    models: [
+      {
+        name: 'deterioration-risk',
+        version: '1.0.0',
+        imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/clinical-ai/deterioration-risk:1.0.0',
+        artifactKey: 'models/deterioration-risk/1.0.0/model.tar.gz',
+        confidenceThreshold: 0.7,
+        // A pilot's volume is small: capture every request so that drift shows within days.
+        dataCaptureSamplingPercent: 100,
+        baselineKeyPrefix: 'models/deterioration-risk/1.0.0/baseline/',
+        drift: {
+          features: [
+            'respiration_rate',
+            'spo2',
+            'supplemental_oxygen',
+            'systolic_bp',
+            'pulse',
+            'consciousness',
+            'temperature',
+          ],
+          threshold: 0.1,
+        },
+        card: deteriorationRisk_1_0_0,
+      },
+    ],
+    deployment: {
+      trafficShifting: { type: 'canary', canaryPercent: 50, waitIntervalSeconds: 600 },
+      terminationWaitSeconds: 300,
+      maximumExecutionTimeoutSeconds: 3600,
+    },
+    alarms: { modelLatencyP99Ms: 500, errorRatePercent: 1 },
+    scaling: { scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 900 },
+    monitoring: { instanceType: 'ml.m5.xlarge', volumeSizeGb: 20, maxRuntimeSeconds: 1800 },
+    retraining: {
+      trainingImageUri:
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com/clinical-ai/deterioration-risk-training:1.0.0',
+      instanceType: 'ml.m5.xlarge',
+      volumeSizeGb: 50,
+      maxRuntimeHours: 4,
+      hyperparameters: { objective: 'binary:logistic', num_round: '400', max_depth: '6' },
+      approvalPollMinutes: 30,
+      approvalTimeoutDays: 14,
+      approverEmails: ['clinical-safety-pilot@example.org'],
+    },
   },
 };

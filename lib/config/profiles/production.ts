@@ -1,4 +1,5 @@
 import type { ProfileInput } from '../schema';
+import { deteriorationRisk_1_0_0 } from '../model-cards/deterioration-risk';
 
 /**
  * Production: active/passive across two regions (warm standby in the DR region),
@@ -35,5 +36,51 @@ export const production: ProfileInput = {
       maxInstances: 12,
     },
     aurora: { minAcu: 2, maxAcu: 16, queriesPerRequest: 3, queryLatencyMs: 5 },
+  },
+  inference: {
+    models: [
+      {
+        name: 'deterioration-risk',
+        version: '1.0.0',
+        imageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/clinical-ai/deterioration-risk:1.0.0',
+        artifactKey: 'models/deterioration-risk/1.0.0/model.tar.gz',
+        confidenceThreshold: 0.7,
+        // About 5,000 captured requests a minute at peak: ample for hourly drift statistics.
+        dataCaptureSamplingPercent: 25,
+        baselineKeyPrefix: 'models/deterioration-risk/1.0.0/baseline/',
+        drift: {
+          features: [
+            'respiration_rate',
+            'spo2',
+            'supplemental_oxygen',
+            'systolic_bp',
+            'pulse',
+            'consciousness',
+            'temperature',
+          ],
+          threshold: 0.1,
+        },
+        card: deteriorationRisk_1_0_0,
+      },
+    ],
+    deployment: {
+      trafficShifting: { type: 'linear', stepPercent: 20, waitIntervalSeconds: 300 },
+      terminationWaitSeconds: 600,
+      maximumExecutionTimeoutSeconds: 7200,
+    },
+    alarms: { modelLatencyP99Ms: 500, errorRatePercent: 1 },
+    scaling: { scaleOutCooldownSeconds: 60, scaleInCooldownSeconds: 900 },
+    monitoring: { instanceType: 'ml.m5.xlarge', volumeSizeGb: 50, maxRuntimeSeconds: 3000 },
+    retraining: {
+      trainingImageUri:
+        '123456789012.dkr.ecr.us-east-1.amazonaws.com/clinical-ai/deterioration-risk-training:1.0.0',
+      instanceType: 'ml.m5.2xlarge',
+      volumeSizeGb: 100,
+      maxRuntimeHours: 8,
+      hyperparameters: { objective: 'binary:logistic', num_round: '400', max_depth: '6' },
+      approvalPollMinutes: 15,
+      approvalTimeoutDays: 14,
+      approverEmails: ['clinical-safety@example.org', 'ml-governance@example.org'],
+    },
   },
 };
