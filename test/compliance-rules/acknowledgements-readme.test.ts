@@ -12,7 +12,7 @@ function readmeRows(): { ids: string[]; resources: RegExp[] }[] {
     .filter((l) => l.startsWith('| `'))
     .map((line) => {
       const [ids = '', resources = ''] = line.split('|').slice(1, 3);
-      const ticks = (s: string): string[] => [...s.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+      const ticks = (s: string): string[] => [...s.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
       return {
         ids: ticks(ids),
         resources: ticks(resources).map(
