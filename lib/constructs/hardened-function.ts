@@ -57,6 +57,11 @@ export interface HardenedFunctionProps {
    * @default - the lambda name
    */
   readonly description?: string;
+  /**
+   * esbuild loaders by file extension, e.g. `{ '.sql': 'text' }` to bundle SQL files as strings.
+   * @default - esbuild's defaults
+   */
+  readonly loader?: Record<string, string>;
 }
 
 /**
@@ -121,6 +126,7 @@ export class HardenedFunction extends Construct {
         target: 'node24',
         format: nodejs.OutputFormat.CJS,
         externalModules: props.externalModules ?? [],
+        loader: props.loader,
         forceDockerBundling: false,
       },
     });
