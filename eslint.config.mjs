@@ -21,7 +21,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'], message: 'lambdas/ must not import CDK code' }] },
+        {
+          patterns: [
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'],
+              message: 'lambdas/ must not import CDK code',
+            },
+          ],
+        },
       ],
     },
   },
@@ -31,11 +38,18 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Only bin/ reads the environment; pass typed props down.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Only bin/ reads the environment; pass typed props down.',
+        },
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.property.name='tryGetContext']", message: 'Only bin/ reads context.' },
+        {
+          selector: "CallExpression[callee.property.name='tryGetContext']",
+          message: 'Only bin/ reads context.',
+        },
       ],
     },
   },

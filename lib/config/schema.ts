@@ -73,11 +73,9 @@ export const ProfileSchema = z
       /** CIDR of each region's VPC; regions must not overlap so that they can be peered later. */
       vpcCidrs: z.record(
         region,
-        z
-          .string()
-          .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, {
-            message: 'must be an IPv4 CIDR from /16 to /24',
-          }),
+        z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2[0-4])$/, {
+          message: 'must be an IPv4 CIDR from /16 to /24',
+        }),
       ),
     }),
     capacity: z.object({
@@ -104,11 +102,9 @@ export const ProfileSchema = z
       apiAccountRps: z.number().int().positive(),
       sagemaker: z.object({
         /** Serving instance type. */
-        instanceType: z
-          .string()
-          .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, {
-            message: 'must be a SageMaker instance type such as ml.m5.large',
-          }),
+        instanceType: z.string().regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, {
+          message: 'must be a SageMaker instance type such as ml.m5.large',
+        }),
         /** Sustained invocations per instance per minute, measured by a load test of the model. */
         invocationsPerInstancePerMinute: z.number().int().positive(),
         /** Instances the serving variant may not drop below. */
