@@ -6,10 +6,12 @@
  * Values read here are identifiers, never secrets or PHI.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { responseDocument, sendResponse } from '../shared/cfn-response';
 
 const clients = new Map<string, SSMClient>();
-/** One client per region, created once per container, with bounded retries and timeouts. */
+
+/** One client per region, created once per container, with bounded retries and explicit timeouts. */
 function ssmFor(region: string): SSMClient {
   let client = clients.get(region);
   if (!client) {
@@ -28,54 +30,28 @@ export interface ReaderProperties {
   readonly ParameterName: string;
 }
 
-/** Builds the CloudFormation response body. Exported for tests. */
-export function responseBody(
-  event: CloudFormationCustomResourceEvent,
-  status: 'SUCCESS' | 'FAILED',
-  reason: string,
-  data: Record<string, string>,
-): string {
-  const physical =
-    event.RequestType === 'Create'
-      ? `${(event.ResourceProperties as unknown as ReaderProperties).Region}:${(event.ResourceProperties as unknown as ReaderProperties).ParameterName}`
-      : event.PhysicalResourceId;
-  return JSON.stringify({
-    Status: status,
-    Reason: reason,
-    PhysicalResourceId: physical,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-    NoEcho: false,
-    Data: data,
-  });
-}
-
-async function send(url: string, body: string): Promise<void> {
-  const res = await fetch(url, {
-    method: 'PUT',
-    body,
-    headers: { 'content-type': '', 'content-length': String(Buffer.byteLength(body)) },
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (!res.ok) throw new Error(`CloudFormation response rejected with HTTP ${res.status}`);
-}
-
-export async function handler(event: CloudFormationCustomResourceEvent, _context: Context): Promise<void> {
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
+  const props = event.ResourceProperties as unknown as ReaderProperties;
+  const physicalId = `${props.Region}:${props.ParameterName}`;
   if (event.RequestType === 'Delete') {
-    await send(event.ResponseURL, responseBody(event, 'SUCCESS', 'nothing to delete', {}));
+    await sendResponse(
+      event.ResponseURL,
+      responseDocument(event, 'SUCCESS', 'nothing to delete', event.PhysicalResourceId),
+    );
     return;
   }
-  const props = event.ResourceProperties as unknown as ReaderProperties;
   try {
     const out = await ssmFor(props.Region).send(new GetParameterCommand({ Name: props.ParameterName }));
     const value = out.Parameter?.Value;
-    if (!value) throw new Error(`parameter ${props.ParameterName} has no value in ${props.Region}`);
-    await send(event.ResponseURL, responseBody(event, 'SUCCESS', 'read', { Value: value }));
+    if (!value) throw new Error('EmptyParameter');
+    await sendResponse(
+      event.ResponseURL,
+      responseDocument(event, 'SUCCESS', 'read', physicalId, { Value: value }),
+    );
   } catch (err) {
-    // The reason names the parameter and the AWS error code only: never a stack trace.
+    // The reason names the parameter and the AWS error name only: never a stack trace.
     const reason = `could not read ${props.ParameterName} in ${props.Region}: ${(err as Error).name}`;
     console.error(JSON.stringify({ level: 'ERROR', message: reason }));
-    await send(event.ResponseURL, responseBody(event, 'FAILED', reason, {}));
+    await sendResponse(event.ResponseURL, responseDocument(event, 'FAILED', reason, physicalId));
   }
 }
