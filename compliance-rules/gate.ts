@@ -1,10 +1,17 @@
 import { AspectPriority, Aspects, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, type NagPack } from 'cdk-nag';
 import { ManagedGrantPolicies } from '../lib/aspects/managed-grant-policies';
+import { observed } from './evidence/observed';
+import { HipaaPlatformChecks } from './hipaa-platform-pack';
 
-/** The cdk-nag packs every synth runs, in every profile. */
+/**
+ * The packs every synth runs, in every profile: cdk-nag's three and our own (`ClinicalAI.HIPAA`). Each is observed: besides failing the synth on a finding,
+ * it records every rule × resource result (passes included) for the evidence report.
+ */
 export function compliancePacks(app: App): NagPack[] {
-  return [new HIPAASecurityChecks(app), new AwsSolutionsChecks(app), new NIST80053R5Checks(app)];
+  return [HIPAASecurityChecks, AwsSolutionsChecks, NIST80053R5Checks, HipaaPlatformChecks].map(
+    (Pack) => new (observed(Pack))(app),
+  );
 }
 
 /**
