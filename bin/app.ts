@@ -9,6 +9,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { loadProfile, ProfileError } from '../lib/config';
+import { AcknowledgementError } from '../compliance-rules/acknowledge';
 import { registerComplianceGate } from '../compliance-rules/gate';
 import { buildPlatform } from '../stacks/platform';
 
@@ -40,7 +41,16 @@ function main(): void {
     throw err;
   }
   registerComplianceGate(app);
-  buildPlatform(app, config);
+  try {
+    buildPlatform(app, config);
+  } catch (err) {
+    if (err instanceof AcknowledgementError) {
+      // A malformed or expired acknowledgement: one line naming the construct, the finding and the owner.
+      process.stderr.write(`Acknowledgement refused, nothing synthesized: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   app.synth();
 }
 

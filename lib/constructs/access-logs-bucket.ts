@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge } from '../../compliance-rules/acknowledge';
+import { acknowledge, CONSTRUCT_LIBRARY_OWNER } from '../../compliance-rules/acknowledge';
+import { CLASSIFICATION_TAG } from '../../compliance-rules/support/stores';
 
 export interface AccessLogsBucketProps {
   /**
@@ -48,13 +49,27 @@ export class AccessLogsBucket extends Construct {
         reason:
           'S3 server access logs can only be delivered to a destination bucket encrypted with SSE-S3 (SSE-KMS is not supported); the bucket holds request metadata, never object contents.',
         reference: 'docs/decisions.md#access-log-bucket',
+        owner: CONSTRUCT_LIBRARY_OWNER,
+        expires: '2027-10-31',
       });
       acknowledge(this.bucket, {
         id: `${pack}::${pack}-S3BucketReplicationEnabled`,
         reason:
           "Holds only this region's request logs, versioned and kept 6 years; the PHI buckets it describes are themselves replicated or backed up across regions.",
         reference: 'docs/decisions.md#access-log-bucket',
+        owner: CONSTRUCT_LIBRARY_OWNER,
+        expires: '2027-10-31',
       });
     }
+    // Request metadata of this region's buckets, not PHI: classified so the PHI-store rules do not apply to it.
+    Tags.of(this.bucket).add(CLASSIFICATION_TAG, 'confidential');
+    acknowledge(this.bucket, {
+      id: 'ClinicalAI.HIPAA::ClinicalAI.HIPAA-StoreBackedUpToLockedVault[NotInBackupPlan]',
+      reason:
+        "Server access logs (request metadata, no PHI) of this region's buckets; S3 delivers them only to an SSE-S3 bucket without Object Lock, and they are versioned and kept 6 years in place. The PHI buckets they describe are backed up themselves.",
+      reference: 'docs/decisions.md#access-log-bucket',
+      owner: CONSTRUCT_LIBRARY_OWNER,
+      expires: '2027-10-31',
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Aws, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,7 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { EncryptedBucket } from './encrypted-bucket';
-import { acknowledge } from '../../compliance-rules/acknowledge';
+import { acknowledge, CONSTRUCT_LIBRARY_OWNER } from '../../compliance-rules/acknowledge';
+import { CLASSIFICATION_TAG } from '../../compliance-rules/support/stores';
 
 export interface AuditTrailProps {
   /** The audit-logs CMK: encrypts the trail, its bucket and its log group. */
@@ -49,8 +50,21 @@ export class AuditTrail extends Construct {
         reason:
           "Object Lock compliance-mode bucket stored across 3+ AZs; each region runs its own trail into its own locked bucket, so losing one region never removes another region's audit record.",
         reference: 'docs/decisions.md#audit-trail-per-region',
+        owner: CONSTRUCT_LIBRARY_OWNER,
+        expires: '2027-10-31',
       });
     }
+    // Audit records (management events, no PHI by the platform's rule of no PHI in names or encryption
+    // contexts): classified so the PHI-store rules do not apply to it.
+    Tags.of(this.bucket).add(CLASSIFICATION_TAG, 'confidential');
+    acknowledge(this.bucket, {
+      id: 'ClinicalAI.HIPAA::ClinicalAI.HIPAA-StoreBackedUpToLockedVault[NotInBackupPlan]',
+      reason:
+        "Trail files sit under S3 Object Lock in compliance mode for the audit retention: no one, root included, can delete or overwrite them early, which is what a locked backup vault would add; each region keeps its own trail, so losing one region never removes another region's record.",
+      reference: 'docs/decisions.md#audit-trail-per-region',
+      owner: CONSTRUCT_LIBRARY_OWNER,
+      expires: '2027-10-31',
+    });
 
     this.logGroup = new logs.LogGroup(this, 'TrailLogGroup', {
       encryptionKey: props.key,

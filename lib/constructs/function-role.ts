@@ -1,6 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { acknowledge } from '../../compliance-rules/acknowledge';
+import { acknowledge, CONSTRUCT_LIBRARY_OWNER } from '../../compliance-rules/acknowledge';
 
 /** Actions that IAM cannot scope to a resource: they only accept `Resource: "*"`. */
 const UNSCOPABLE_ACTIONS = new Set([
@@ -65,6 +65,8 @@ export class FunctionRole extends iam.Role {
       reason:
         'X-Ray PutTraceSegments/PutTelemetryRecords and the Lambda VPC network-interface actions support no resource-level permissions; this policy holds only those actions.',
       reference: 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html',
+      owner: CONSTRUCT_LIBRARY_OWNER,
+      expires: '2027-10-31',
     });
   }
 
