@@ -1,0 +1,37 @@
+/**
+ * EHR reconciler (EventBridge schedule): publishes the reconciliation metrics and re-enqueues receipts that
+ * stayed in flight too long. See lambdas/shared/ehr/reconcile.ts.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import { logger, tracer } from '../shared/observability';
+import { DEFAULT_RECONCILE_OPTIONS, reconcile } from '../shared/ehr/reconcile';
+import { environmentFromProcess, ingestionMetrics } from '../shared/ehr/runtime';
+
+const staleMinutes = Number(process.env.EHR_STALE_AFTER_MINUTES ?? '30');
+
+export const handler = middy(async (): Promise<void> => {
+  const { db, storage } = environmentFromProcess();
+  const report = await reconcile(
+    { db, storage, metrics: ingestionMetrics, now: () => Date.now() },
+    {
+      ...DEFAULT_RECONCILE_OPTIONS,
+      staleAfterMs: (Number.isFinite(staleMinutes) && staleMinutes > 0 ? staleMinutes : 30) * 60_000,
+    },
+  );
+  logger.info('reconciled', {
+    received: report.received,
+    stored: report.stored,
+    quarantined: report.quarantined,
+    inFlight: report.inFlight,
+    messagesUnreconciled: report.messagesUnreconciled,
+    recordsUnreconciled: report.recordsUnreconciled,
+    redriven: report.redriven,
+    stuck: report.stuck,
+  });
+})
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger, { logEvent: false, resetKeys: true }))
+  .use(logMetrics(ingestionMetrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }));
