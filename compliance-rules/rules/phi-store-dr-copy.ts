@@ -57,16 +57,11 @@ function hasReplicaIn(store: CfnResource, isDr: (region: string | undefined) => 
         (r) => isObject(r) && isDr(flatten(r.Region)),
       );
     case 'AWS::RDS::DBCluster': {
-      const global = globalClusterIdentity(store, p.GlobalClusterIdentifier);
+      const global = globalDatabaseOf(store);
       if (global === undefined) return false;
       return ResourceIndex.of(store)
         .ofType('AWS::RDS::DBCluster')
-        .some(
-          (c) =>
-            c.node !== store &&
-            isDr(c.region) &&
-            globalClusterIdentity(c.node, c.view.properties.GlobalClusterIdentifier) === global,
-        );
+        .some((c) => c.node !== store && isDr(c.region) && globalDatabaseOf(c.node) === global);
     }
     case 'AWS::S3::Bucket': {
       const config = isObject(p.ReplicationConfiguration) ? p.ReplicationConfiguration : {};
@@ -81,12 +76,31 @@ function hasReplicaIn(store: CfnResource, isDr: (region: string | undefined) => 
   }
 }
 
+/**
+ * The global database a cluster belongs to: named on the cluster (`GlobalClusterIdentifier`), or, for the
+ * writer a global database was created from, the global cluster whose `SourceDBClusterIdentifier` is it.
+ */
+function globalDatabaseOf(cluster: CfnResource): string | undefined {
+  const own = globalClusterIdentity(cluster, rendered(cluster).properties.GlobalClusterIdentifier);
+  if (own !== undefined) return own;
+  const created = ResourceIndex.of(cluster)
+    .ofType('AWS::RDS::GlobalCluster')
+    .find((g) => referencedResource(g.node, g.view.properties.SourceDBClusterIdentifier) === cluster);
+  return created ? nameOfGlobal(created.node) : undefined;
+}
+
+function nameOfGlobal(global: CfnResource): string {
+  const name = flatten(rendered(global).properties.GlobalClusterIdentifier);
+  return name === undefined || name.includes('{') ? global.node.path : name;
+}
+
 /** The name of the global database a cluster belongs to, whether given by reference or as a literal. */
 function globalClusterIdentity(scope: CfnResource, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const target = referencedResource(scope, value);
-  const name = target ? flatten(rendered(target).properties.GlobalClusterIdentifier) : flatten(value);
-  return name === undefined || name.includes('{') ? (target ? target.node.path : undefined) : name;
+  if (target) return nameOfGlobal(target);
+  const name = flatten(value);
+  return name === undefined || name.includes('{') ? undefined : name;
 }
 
 function hasBackupCopyIn(store: CfnResource, isDr: (region: string | undefined) => boolean): boolean {
