@@ -1,6 +1,8 @@
 import { type App, Tags } from 'aws-cdk-lib';
 import type { PlatformConfig } from '../lib/config';
 import { stackName } from '../lib/naming';
+import { DataSecondaryStack } from './data-secondary-stack';
+import { DataStack } from './data-stack';
 import { FoundationStack } from './foundation-stack';
 
 /** The stacks of one region. Later tiers add theirs here. */
@@ -8,6 +10,10 @@ export interface RegionStacks {
   readonly region: string;
   readonly isPrimary: boolean;
   readonly foundation: FoundationStack;
+  /** The region's stateful tier: the writer stores in the primary region, the replica targets in the DR region. */
+  readonly data: DataStack;
+  /** DR region only: the Aurora global database's secondary cluster. */
+  readonly dataSecondary?: DataSecondaryStack;
 }
 
 /**
@@ -32,7 +38,31 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       region,
     });
     if (!isPrimary) foundation.addDependency(out[0].foundation, 'replica keys read the primary key ARNs');
-    out.push({ region, isPrimary, foundation });
+    const data = new DataStack(app, `Data-${region}`, {
+      stackName: stackName(profile, 'data', region),
+      description: `clinical-ai-platform ${profile.name}: Aurora, DynamoDB, S3 stores and AWS Backup (${region})`,
+      terminationProtection: true,
+      config,
+      region,
+      foundation,
+    });
+    let dataSecondary: DataSecondaryStack | undefined;
+    if (!isPrimary) {
+      // Same-account ordering across regions, no exports (README "Cross-region wiring"): the DR replica keys and
+      // replica buckets exist before the primary's global table and replication rules name them; the Aurora
+      // secondary joins the global database once the primary created it.
+      out[0].data.addDependency(data, 'S3 replication and the global table write into the DR region');
+      dataSecondary = new DataSecondaryStack(app, `DataSecondary-${region}`, {
+        stackName: stackName(profile, 'data-secondary', region),
+        description: `clinical-ai-platform ${profile.name}: Aurora global database secondary (${region})`,
+        terminationProtection: true,
+        config,
+        region,
+        foundation,
+      });
+      dataSecondary.addDependency(out[0].data, 'the secondary joins the global cluster the primary creates');
+    }
+    out.push({ region, isPrimary, foundation, data, dataSecondary });
   }
   return out;
 }

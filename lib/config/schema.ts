@@ -121,6 +121,8 @@ export const ProfileSchema = z
         queriesPerRequest: z.number().min(0),
         /** Average time a query holds a connection (ms). */
         queryLatencyMs: z.number().positive(),
+        /** DB instances of the writer cluster, one per availability zone; the first is the writer. */
+        instances: z.number().int().min(1).max(15),
       }),
     }),
     /** Model serving, drift monitoring and retraining (lib/config/inference.ts). */
@@ -175,6 +177,21 @@ export const ProfileSchema = z
         code: 'custom',
         path: ['limits', 'aurora', 'maxAcu'],
         message: 'must be at least limits.aurora.minAcu',
+      });
+    }
+    const primaryAzs = p.availabilityZones[p.regions.primary]?.length ?? 0;
+    if (p.limits.aurora.instances > primaryAzs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'aurora', 'instances'],
+        message: `must be at most ${primaryAzs}, the availability zones of ${p.regions.primary} (one instance per zone)`,
+      });
+    }
+    if (p.regions.dr !== undefined && p.limits.aurora.instances < 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['limits', 'aurora', 'instances'],
+        message: 'must be at least 2 in a multi-region profile (a writer and a failover reader in another AZ)',
       });
     }
     if (p.regions.dr !== undefined && p.limits.sagemaker.minInstances < 2) {

@@ -31,7 +31,7 @@ export const poc: ProfileInput = {
       minInstances: 1,
       maxInstances: 2,
     },
-    aurora: { minAcu: 0.5, maxAcu: 4, queriesPerRequest: 3, queryLatencyMs: 5 },
+    aurora: { minAcu: 0.5, maxAcu: 4, queriesPerRequest: 3, queryLatencyMs: 5, instances: 1 },
   },
   inference: {
     models: [

@@ -35,7 +35,7 @@ export const production: ProfileInput = {
       minInstances: 2,
       maxInstances: 12,
     },
-    aurora: { minAcu: 2, maxAcu: 16, queriesPerRequest: 3, queryLatencyMs: 5 },
+    aurora: { minAcu: 2, maxAcu: 16, queriesPerRequest: 3, queryLatencyMs: 5, instances: 2 },
   },
   inference: {
     models: [
