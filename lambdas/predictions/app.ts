@@ -5,12 +5,13 @@
  * 1. Authenticated subject (401), media type (415), size (413), JSON (400), fields (422), headers (400).
  *    A refused request is audited (best effort) with its problem type and the hash of what was sent.
  * 2. With an `Idempotency-Key`: Powertools idempotency around steps 3-6 (409 in progress, 422 key reused,
- *    503 store unavailable); a retry gets the stored answer back and an audit record of the replay.
+ *    503 store unavailable). A retry gets the original answer back, opened from the original audit record's
+ *    sealed record, and leaves an audit record of the replay.
  * 3. Inference inside its time budget, behind the circuit breaker (lambdas/predictions/inference.ts).
  * 4. Decision: trusted model answer, or `requiresClinicianReview` with the fallback; 502 for a model error,
  *    503 with `Retry-After` when the model is unavailable and no fallback applies.
- * 5. Encryption of the input and answer with the Encryption SDK. KMS unavailable: 503, nothing stored in
- *    plaintext (fail closed), an audit record without PHI says so.
+ * 5. Encryption of the input and answer, as one Encryption SDK message. KMS unavailable: 503, nothing stored
+ *    in plaintext (fail closed), an audit record without PHI says so.
  * 6. The audit record. DynamoDB unavailable: 503, the answer is not released without its audit record.
  *
  * Everything here is injected (clients, breaker, lazy modules, clock, ids) so tests and the benchmark can run
@@ -33,10 +34,10 @@ import type { HttpRequest, RouteHandler } from '../shared/middleware';
 import { errorSummary, logger, metrics } from '../shared/observability';
 import type { PhiPurpose } from '../shared/phi-envelope';
 import { ProblemError, problems, type FieldIssue } from '../shared/problem';
-import { inputHash, writeAudit, type AuditEntry } from './audit';
+import { AUDIT_RECORD_PURPOSE, inputHash, readSealedRecord, writeAudit, type AuditEntry } from './audit';
 import type { PredictionsConfig } from './config';
 import { decide, type Decision, type PredictionBody } from './decision';
-import type { IdempotentPredictions } from './idempotency';
+import type { IdempotentPredictions, StoredAnswer } from './idempotency';
 import { infer } from './inference';
 import { MAX_BODY_BYTES, parseIdempotencyKey, parsePredictionRequest, type PredictionInput } from './request';
 
@@ -83,11 +84,6 @@ interface Validated {
   readonly raw: Buffer;
   readonly subject: string;
   readonly idempotencyKey: string | undefined;
-}
-
-interface Answered {
-  readonly body: PredictionBody;
-  readonly sealedResponse?: Uint8Array;
 }
 
 const SUBJECT = /^[A-Za-z0-9:@._+-]{1,128}$/;
@@ -214,7 +210,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
     );
 
   /** Steps 3-6 for one validated request. */
-  async function predictOnce(facts: RequestFacts, v: Validated, sealResponse: boolean): Promise<Answered> {
+  async function predictOnce(facts: RequestFacts, v: Validated): Promise<PredictionBody> {
     const predictionId = facts.auditId;
     const circuitBefore = deps.breaker.state;
     const outcome = await infer(
@@ -282,26 +278,22 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       ...extra,
     });
 
-    // 5. Seal what the clinician sent and what they got back. Any failure: fail closed.
-    let sealedInput: Uint8Array;
-    let sealedResponse: Uint8Array | undefined;
+    // 5. Seal what the clinician sent and what they got back, as one message. Any failure: fail closed.
+    let sealedRecord: Uint8Array;
     try {
       const envelope = await loadEnvelope();
-      sealedInput = await envelope.seal(
-        'prediction-input',
+      sealedRecord = await envelope.seal(
+        AUDIT_RECORD_PURPOSE,
         JSON.stringify({
           rawBody: v.raw.toString('utf8'),
           patientRef: v.input.patientRef ?? null,
-          observations: v.input.observations,
           patient: v.input.patient,
+          observations: v.input.observations,
           features: v.input.features,
           imputed: v.input.imputed,
           answer: decision.kind === 'answer' ? decision.body : { problemType: decision.problem.type },
         }),
       );
-      if (sealResponse && decision.kind === 'answer') {
-        sealedResponse = await envelope.seal('prediction-response', JSON.stringify(decision.body));
-      }
     } catch (err) {
       if (err instanceof ProblemError) throw err;
       metrics.addMetric('PhiEncryptionFailure', MetricUnit.Count, 1);
@@ -312,7 +304,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
     }
 
     // 6. The audit record, then the answer.
-    await auditOrFail(facts, entry({ sealedInput }));
+    await auditOrFail(facts, entry({ sealedRecord }));
     if (decision.kind === 'problem') throw decision.problem;
     logger.info('prediction decided', {
       decision: decision.code,
@@ -321,24 +313,48 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       fallbackReason: decision.body.fallback?.reason,
       modelVariant: model.variant,
     });
-    return sealedResponse ? { body: decision.body, sealedResponse } : { body: decision.body };
+    return decision.body;
   }
 
-  async function replay(
-    facts: RequestFacts,
-    v: Validated,
-    stored: { predictionId: string; sealed: string },
-  ): Promise<ApiResult> {
+  /** An idempotent retry: the original answer, opened from the original audit record. */
+  async function replay(facts: RequestFacts, v: Validated, stored: StoredAnswer): Promise<ApiResult> {
+    let sealed: Uint8Array | undefined;
+    try {
+      sealed = await readSealedRecord(
+        deps.dynamoDb,
+        config.auditTable,
+        {
+          auditId: stored.predictionId,
+          occurredAt: stored.occurredAt,
+        },
+        facts.req.signal,
+      );
+    } catch (err) {
+      logger.error('original audit record could not be read', errorSummary(err));
+      throw problems.unavailable(
+        'audit-unavailable',
+        'The audit trail is unavailable',
+        2,
+        'Retry with the same key.',
+      );
+    }
+    if (!sealed) {
+      logger.error('idempotency record points at an audit record without a sealed record', {
+        replayOf: stored.predictionId,
+      });
+      throw problems.internal();
+    }
     let body: PredictionBody;
     try {
       const envelope = await loadEnvelope();
-      body = JSON.parse(
-        (await envelope.open('prediction-response', Buffer.from(stored.sealed, 'base64'))).toString('utf8'),
-      ) as PredictionBody;
+      const record = JSON.parse((await envelope.open(AUDIT_RECORD_PURPOSE, sealed)).toString('utf8')) as {
+        answer: PredictionBody;
+      };
+      body = record.answer;
     } catch (err) {
       if (err instanceof ProblemError) throw err;
       metrics.addMetric('PhiEncryptionFailure', MetricUnit.Count, 1);
-      logger.error('sealed answer could not be opened', errorSummary(err));
+      logger.error('sealed record could not be opened', errorSummary(err));
       throw encryptionUnavailable();
     }
     await auditOrFail(facts, {
@@ -387,31 +403,24 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       rate('ValidationFailure', false);
 
       if (v.idempotencyKey === undefined) {
-        const answered = await predictOnce(facts, v, false);
-        return jsonResponse(200, answered.body, req.requestId);
+        return jsonResponse(200, await predictOnce(facts, v), req.requestId);
       }
       const idempotency = await deps.idempotency();
+      const bodyHash = createHash('sha256')
+        .update(v.subject)
+        .update('\n')
+        .update(v.idempotencyKey)
+        .update('\n')
+        .update(v.raw)
+        .digest('hex');
       const run = await idempotency.execute(
-        {
-          subject: v.subject,
-          key: v.idempotencyKey,
-          bodyHash: createHash('sha256')
-            .update(v.subject)
-            .update('\n')
-            .update(v.idempotencyKey)
-            .update('\n')
-            .update(v.raw)
-            .digest('hex'),
-        },
+        { subject: v.subject, key: v.idempotencyKey, bodyHash },
         req.context,
         async () => {
-          const answered = await predictOnce(facts, v, true);
+          const body = await predictOnce(facts, v);
           return {
-            stored: {
-              predictionId: answered.body.predictionId,
-              sealed: Buffer.from(answered.sealedResponse ?? new Uint8Array()).toString('base64'),
-            },
-            value: answered.body,
+            stored: { predictionId: body.predictionId, occurredAt: facts.occurredAt.toISOString() },
+            value: body,
           };
         },
       );

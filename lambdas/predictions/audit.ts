@@ -4,8 +4,9 @@
  * with what confidence, what was decided, and a hash of the input. In plain attributes it holds no PHI.
  *
  * The input itself, with the answer the clinician saw, is kept only as an Encryption SDK message
- * (`sealedInput`, see lambdas/shared/phi-envelope.ts), so a reviewer with decrypt rights can reconstruct a
- * decision and check it against `inputHash`.
+ * (`sealedRecord`, purpose `prediction-record`, see lambdas/shared/phi-envelope.ts), so a reviewer with decrypt
+ * rights can reconstruct a decision and check it against `inputHash`. An idempotent retry is answered from the
+ * same sealed record: the idempotency store itself holds no PHI, only where the record is.
  *
  * `inputHash` is SHA-256 over the audit id and the raw body: salted with the record's own id so that equal
  * inputs are not linkable across records, and verifiable from the decrypted body.
@@ -13,7 +14,12 @@
  * Records are written once (`attribute_not_exists`): an audit record is never overwritten.
  */
 import { createHash } from 'node:crypto';
-import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 
 export type AuditDecision =
   'model' | 'fallback' | 'model-error' | 'model-unavailable' | 'rejected' | 'replay' | 'failed';
@@ -40,7 +46,7 @@ export interface AuditEntry {
   readonly problemType?: string;
   readonly inputHash: string;
   /** Encryption SDK message holding the raw input and the answer (PHI). */
-  readonly sealedInput?: Uint8Array;
+  readonly sealedRecord?: Uint8Array;
   /** For an idempotent replay: the prediction replayed. */
   readonly replayOf?: string;
   readonly latencyMs: number;
@@ -63,13 +69,30 @@ export function inputHash(auditId: string, rawBody: Uint8Array): string {
   return `sha256:${createHash('sha256').update(auditId).update('\n').update(rawBody).digest('hex')}`;
 }
 
+/** The sealed purpose of the audit record's PHI. */
+export const AUDIT_RECORD_PURPOSE = 'prediction-record';
+
+/** Where one audit record is: enough to read it back. */
+export interface AuditKey {
+  readonly auditId: string;
+  /** ISO timestamp; the sort-key value when the table has a sort key. */
+  readonly occurredAt: string;
+}
+
 const S = (v: string): AttributeValue => ({ S: v });
 const N = (v: number): AttributeValue => ({ N: String(v) });
+
+function keyOf(table: AuditTable, key: AuditKey): Record<string, AttributeValue> {
+  return {
+    [table.partitionKey]: S(`audit#${key.auditId}`),
+    ...(table.sortKey ? { [table.sortKey]: S(key.occurredAt) } : {}),
+  };
+}
 
 /** The DynamoDB item of an entry. Exported for tests. */
 export function auditItem(table: AuditTable, e: AuditEntry): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
-    [table.partitionKey]: S(`audit#${e.auditId}`),
+    ...keyOf(table, { auditId: e.auditId, occurredAt: e.occurredAt.toISOString() }),
     recordType: S('prediction-audit'),
     auditId: S(e.auditId),
     occurredAt: S(e.occurredAt.toISOString()),
@@ -82,7 +105,6 @@ export function auditItem(table: AuditTable, e: AuditEntry): Record<string, Attr
     inputHash: S(e.inputHash),
     latencyMs: N(Math.round(e.latencyMs * 100) / 100),
   };
-  if (table.sortKey) item[table.sortKey] = S(e.occurredAt.toISOString());
   if (e.model) {
     item.model = {
       M: {
@@ -98,7 +120,7 @@ export function auditItem(table: AuditTable, e: AuditEntry): Record<string, Attr
   if (e.fallbackMethod) item.fallbackMethod = S(e.fallbackMethod);
   if (e.fallbackReason) item.fallbackReason = S(e.fallbackReason);
   if (e.problemType) item.problemType = S(e.problemType);
-  if (e.sealedInput) item.sealedInput = { B: e.sealedInput };
+  if (e.sealedRecord) item.sealedRecord = { B: e.sealedRecord };
   if (e.replayOf) item.replayOf = S(e.replayOf);
   return item;
 }
@@ -119,4 +141,26 @@ export async function writeAudit(
     }),
     signal ? { abortSignal: signal } : undefined,
   );
+}
+
+/**
+ * Reads the sealed record of an audit entry (strongly consistent in this region). Undefined when the entry has
+ * none; throws the SDK error when DynamoDB is unavailable.
+ */
+export async function readSealedRecord(
+  client: DynamoDBClient,
+  table: AuditTable,
+  key: AuditKey,
+  signal?: AbortSignal,
+): Promise<Uint8Array | undefined> {
+  const out = await client.send(
+    new GetItemCommand({
+      TableName: table.tableName,
+      Key: keyOf(table, key),
+      ConsistentRead: true,
+      ProjectionExpression: 'sealedRecord',
+    }),
+    signal ? { abortSignal: signal } : undefined,
+  );
+  return out.Item?.sealedRecord?.B;
 }

@@ -8,11 +8,13 @@
  * `Idempotency-Key`). Under provisioned concurrency both are loaded during initialisation instead, which is off
  * the request path there.
  */
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CircuitBreaker } from '../shared/circuit-breaker';
 import { dynamoDb } from '../shared/clients/dynamodb';
+import { FallbackFlag, FlaggedCircuitBreaker } from '../shared/fallback-flag';
 import { sageMakerRuntime } from '../shared/clients/sagemaker-runtime';
 import { httpStack, type RouteHandler } from '../shared/middleware';
-import { logger } from '../shared/observability';
+import { logger, tracer } from '../shared/observability';
 import { problems } from '../shared/problem';
 import { createPredictionRoute, type PhiSealer } from './app';
 import { loadPredictionsConfig } from './config';
@@ -41,16 +43,42 @@ function route(): RouteHandler {
     loadEnvelope().catch(() => (envelope = undefined));
     loadIdempotency().catch(() => (idempotency = undefined));
   }
-  return createPredictionRoute({
+  const breakerOptions = { failureThreshold: config.circuit.failureThreshold, openMs: config.circuit.openMs };
+  const flag = fallbackFlag();
+  const predict = createPredictionRoute({
     config,
     dynamoDb,
     sageMakerRuntime,
-    breaker: new CircuitBreaker({
-      failureThreshold: config.circuit.failureThreshold,
-      openMs: config.circuit.openMs,
-    }),
+    breaker: flag ? new FlaggedCircuitBreaker(breakerOptions, flag) : new CircuitBreaker(breakerOptions),
     envelope: loadEnvelope,
     idempotency: loadIdempotency,
+  });
+  if (!flag) return predict;
+  return async (request) => {
+    // Cached for FALLBACK_FLAG_TTL_SECONDS; an unreadable flag counts as on (lambdas/shared/fallback-flag.ts).
+    await flag.refresh();
+    if (flag.lastSource === 'fail-safe') logger.warn('fallback flag unreadable: serving the fallback');
+    return predict(request);
+  };
+}
+
+/**
+ * The fleet-wide fallback switch (issue 7), when the api stack names its SSM parameter in
+ * FALLBACK_PARAMETER_NAME; without it the container's own circuit breaker is the only switch.
+ */
+function fallbackFlag(): FallbackFlag | undefined {
+  const name = process.env.FALLBACK_PARAMETER_NAME;
+  if (!name) {
+    logger.warn('FALLBACK_PARAMETER_NAME not set: no fleet-wide fallback switch');
+    return undefined;
+  }
+  const ttlSeconds = Number(process.env.FALLBACK_FLAG_TTL_SECONDS ?? '30');
+  const ssm = tracer.captureAWSv3Client(
+    new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 500 } }),
+  );
+  return new FallbackFlag({
+    ttlMs: (Number.isFinite(ttlSeconds) && ttlSeconds >= 0 ? ttlSeconds : 30) * 1000,
+    read: async () => (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value,
   });
 }
 

@@ -6,7 +6,8 @@
  *   another's answer. Powertools stores only a SHA-256 of it.
  * - The payload check compares a hash of the key scope and the raw body: reusing a key with a different body
  *   is a 422, as the IETF Idempotency-Key draft asks; a second request while the first runs is a 409.
- * - What is stored is the sealed (Encryption SDK) answer, never the answer in plain: it is PHI.
+ * - What is stored is where the answer is (the prediction's audit record, whose sealed record holds the
+ *   answer), never the answer: the idempotency store holds no PHI, encrypted or not.
  * - The key prefix is fixed (`predictions-v1`), not the function name, so a retry that lands in the other
  *   region after a failover finds the record replicated by the global table.
  */
@@ -29,11 +30,11 @@ export interface IdempotencyTable {
   readonly expiresAfterSeconds: number;
 }
 
-/** What the idempotent unit stores: the sealed answer and the prediction it belongs to. */
+/** What the idempotent unit stores: the audit record that holds the sealed answer. */
 export interface StoredAnswer {
   readonly predictionId: string;
-  /** Base64 Encryption SDK message of the response body. */
-  readonly sealed: string;
+  /** ISO timestamp of the audit record (its sort key, when the table has one). */
+  readonly occurredAt: string;
 }
 
 export interface IdempotentRun<T> {

@@ -124,11 +124,11 @@ interface FieldDef<T extends string> {
 }
 
 const temperatureHint = (v: number): string | undefined =>
-  v >= 77 && v <= 113 ? 'a value this high looks like °F: send the unit, e.g. "101.3 °F"' : undefined;
+  v >= 77 && v <= 113 ? 'a value this high looks like °F: give the unit ("°F")' : undefined;
 const saturationHint = (v: number): string | undefined =>
-  v > 0 && v <= 1 ? 'this looks like a fraction: send a percentage, e.g. 94' : undefined;
+  v > 0 && v <= 1 ? 'this looks like a fraction: send a percentage (0-100)' : undefined;
 const glucoseHint = (v: number): string | undefined =>
-  v > 150 && v <= 2700 ? 'a value this high looks like mg/dL: send the unit, e.g. "180 mg/dL"' : undefined;
+  v > 150 && v <= 2700 ? 'a value this high looks like mg/dL: give the unit ("mg/dL")' : undefined;
 
 const OBSERVATION_DEFS: ReadonlyMap<string, FieldDef<ObservationTarget>> = (() => {
   const m = new Map<string, FieldDef<ObservationTarget>>();

@@ -36,8 +36,13 @@ import { AwsKmsMrkAwareSymmetricKeyringNode } from '@aws-crypto/kms-keyring-node
 import { AlgorithmSuiteIdentifier, CommitmentPolicy } from '@aws-crypto/material-management-node';
 import { kms as defaultKms } from './clients/kms';
 
-/** What a sealed message holds; part of the encryption context, so one purpose cannot open another's data. */
-export type PhiPurpose = 'prediction-input' | 'prediction-response';
+/**
+ * What a sealed message holds, e.g. `prediction-record`: a constant per kind of record (never data), bound into
+ * the encryption context so that one purpose's messages cannot be opened as another's.
+ */
+export type PhiPurpose = string;
+
+const PURPOSE = /^[a-z][a-z0-9-]{2,40}$/;
 
 export const ENCRYPTION_CONTEXT_PURPOSE = 'clinical-ai:purpose';
 export const ENCRYPTION_CONTEXT_FORMAT = 'clinical-ai:format';
@@ -146,15 +151,17 @@ export class PhiEnvelope {
 
   /** The encryption context of a purpose: constant, PHI-free. */
   static context(purpose: PhiPurpose): Record<string, string> {
+    if (!PURPOSE.test(purpose)) throw new Error('a PHI purpose is a constant such as "prediction-record"');
     return { [ENCRYPTION_CONTEXT_PURPOSE]: purpose, [ENCRYPTION_CONTEXT_FORMAT]: FORMAT };
   }
 
   /** Encrypts PHI. Throws {@link PhiEncryptionUnavailableError} when KMS cannot be used: store nothing then. */
   async seal(purpose: PhiPurpose, plaintext: Uint8Array | string): Promise<Uint8Array> {
     const bytes = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;
+    const encryptionContext = PhiEnvelope.context(purpose);
     try {
       const { result } = await this.encrypt(this.cmm, bytes, {
-        encryptionContext: PhiEnvelope.context(purpose),
+        encryptionContext,
         suiteId: SUITE,
       });
       return result;
@@ -165,6 +172,7 @@ export class PhiEnvelope {
 
   /** Decrypts a sealed message of the given purpose, checking its suite and encryption context. */
   async open(purpose: PhiPurpose, ciphertext: Uint8Array): Promise<Buffer> {
+    const expected = PhiEnvelope.context(purpose);
     let out: Awaited<ReturnType<PhiEnvelope['decrypt']>>;
     try {
       out = await this.decrypt(this.cmm, ciphertext);
@@ -175,7 +183,6 @@ export class PhiEnvelope {
     }
     const { messageHeader, plaintext } = out;
     if (messageHeader.suiteId !== SUITE) throw new PhiIntegrityError('unexpected algorithm suite');
-    const expected = PhiEnvelope.context(purpose);
     for (const [k, v] of Object.entries(expected)) {
       if (messageHeader.encryptionContext[k] !== v)
         throw new PhiIntegrityError('encryption context mismatch');

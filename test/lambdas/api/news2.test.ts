@@ -19,7 +19,7 @@ import {
   systolicPoints,
   temperaturePoints,
   type News2Input,
-} from '../../lambdas/predictions/news2';
+} from '../../../lambdas/predictions/news2';
 
 /** [lowest, highest, points]: a band of the RCP chart, inclusive. */
 type Band = readonly [number, number, number];
