@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CfnResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { App } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -21,7 +23,7 @@ import {
   RESOURCE_RULES,
 } from '../../compliance-rules/hipaa-platform-pack';
 import { unacknowledged } from '../../compliance-rules/support/unacknowledged';
-import { platform } from '../helpers/platform';
+import { platform, REPO_ROOT } from '../helpers/platform';
 import { ACCOUNT, fixtureApp, prepare, profiledStack } from './fixtures';
 
 /** An app of the production profile in which each of the pack's rules is broken at least once. */
@@ -195,5 +197,20 @@ describe('the rule catalogue', () => {
       expect(r.severity).toBe('error');
       expect(r.appliesTo.length).toBeGreaterThan(0);
     }
+  });
+
+  test('docs/compliance-rules.md lists every rule with exactly the CFR sections it cites', () => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'compliance-rules.md'), 'utf8');
+    const rows = new Map(
+      doc
+        .split('\n')
+        .filter((l) => /^\| `[A-Za-z0-9]+`/.test(l))
+        .map((l) => {
+          const cells = l.split('|').map((c) => c.trim());
+          return [/`([^`]+)`/.exec(cells[1])![1], cells[3].split(/,\s*/)] as const;
+        }),
+    );
+    expect([...rows.keys()].sort()).toEqual(PLATFORM_RULE_CATALOGUE.map((r) => r.rule).sort());
+    for (const r of PLATFORM_RULE_CATALOGUE) expect(rows.get(r.rule)).toEqual([...r.cfr]);
   });
 });
