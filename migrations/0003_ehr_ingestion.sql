@@ -83,17 +83,19 @@ CREATE INDEX record_history_record ON clinical.record_history (table_name, recor
 CREATE FUNCTION clinical.keep_replaced_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  id uuid;
+  previous jsonb := to_jsonb(OLD);
 BEGIN
-  id := CASE TG_TABLE_NAME
-          WHEN 'patients' THEN OLD.patient_id
-          WHEN 'observations' THEN OLD.observation_id
-          WHEN 'conditions' THEN OLD.condition_id
-          ELSE OLD.medication_request_id
-        END;
+  -- Through jsonb: each table names its key differently, and PL/pgSQL resolves OLD.<column> per table.
   INSERT INTO clinical.record_history (table_name, record_id, previous, replaced_by_receipt)
-  VALUES (TG_TABLE_NAME, id, to_jsonb(OLD),
-          CASE WHEN TG_TABLE_NAME = 'patients' THEN NULL ELSE (to_jsonb(NEW) ->> 'receipt_id')::uuid END);
+  VALUES (TG_TABLE_NAME,
+          (previous ->> CASE TG_TABLE_NAME
+                          WHEN 'patients' THEN 'patient_id'
+                          WHEN 'observations' THEN 'observation_id'
+                          WHEN 'conditions' THEN 'condition_id'
+                          ELSE 'medication_request_id'
+                        END)::uuid,
+          previous,
+          (to_jsonb(NEW) ->> 'receipt_id')::uuid);
   RETURN NEW;
 END
 $$;

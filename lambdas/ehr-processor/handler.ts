@@ -14,6 +14,11 @@ import { errorSummary, logger, tracer } from '../shared/observability';
 import { processMessage, type ProcessorDeps } from '../shared/ehr/processor';
 import { environmentFromProcess, ingestionMetrics } from '../shared/ehr/runtime';
 
+const sqlState = (err: unknown): { sqlState?: string } => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlState: code } : {};
+};
+
 /** Builds the batch handler (no middleware) from a dependency factory. */
 export function createBatchHandler(deps: () => ProcessorDeps) {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -28,6 +33,8 @@ export function createBatchHandler(deps: () => ProcessorDeps) {
           messageId: record.messageId,
           receiveCount: record.attributes?.ApproximateReceiveCount,
           errorName: errorSummary(err).name,
+          // A SQLSTATE (e.g. 40001, 08006) says what kind of database failure it was, and nothing about the data.
+          ...sqlState(err),
         });
         throw err;
       }

@@ -50,7 +50,7 @@ export interface CommitResult {
   readonly status: 'stored' | 'quarantined';
   readonly stored: number;
   readonly quarantined: number;
-  /** Records whose stored version was newer than the one received (counted as stored). */
+  /** Records whose stored version was newer than, or the same as, the one received (counted as stored). */
   readonly superseded: number;
 }
 
@@ -71,13 +71,17 @@ async function patientId(c: PoolClient, sourceSystem: string, sourcePatientId: s
   return rows[0].patient_id;
 }
 
-// The rule every upsert shares: replace when the stored row is a placeholder or older by the source's clock;
-// when neither version carries the source's time, the later arrival wins.
-const NEWER = (t: string) => `(
-  EXCLUDED.source_updated_at IS NOT NULL AND (${t}.source_updated_at IS NULL OR EXCLUDED.source_updated_at > ${t}.source_updated_at)
-  OR (EXCLUDED.source_updated_at IS NULL AND ${t}.source_updated_at IS NULL))`;
+/**
+ * The rule every upsert shares: replace when the stored version is older by the source's clock (when neither
+ * version carries the source's time, the later arrival wins), and only when something actually changed, so a
+ * resend neither rewrites the row nor adds a history entry.
+ */
+const NEWER = (t: string, columns: readonly string[]) => `(
+  (EXCLUDED.source_updated_at IS NOT NULL AND (${t}.source_updated_at IS NULL OR EXCLUDED.source_updated_at > ${t}.source_updated_at)
+   OR (EXCLUDED.source_updated_at IS NULL AND ${t}.source_updated_at IS NULL))
+  AND (${columns.map((c) => `${t}.${c}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `EXCLUDED.${c}`).join(', ')}))`;
 
-/** Returns true when the row was inserted or replaced, false when the stored version was newer. */
+/** Returns true when the row was inserted or replaced, false when the stored version was newer or the same. */
 async function upsertPatient(c: PoolClient, sourceSystem: string, p: CanonicalPatient): Promise<boolean> {
   const { rowCount } = await c.query(
     `INSERT INTO clinical.patients
@@ -86,7 +90,7 @@ async function upsertPatient(c: PoolClient, sourceSystem: string, p: CanonicalPa
      ON CONFLICT (source_system, source_patient_id) DO UPDATE SET
        birth_date = EXCLUDED.birth_date, administrative_gender = EXCLUDED.administrative_gender,
        source_updated_at = EXCLUDED.source_updated_at, referenced_only = false, updated_at = now()
-     WHERE clinical.patients.referenced_only OR ${NEWER('clinical.patients')}`,
+     WHERE clinical.patients.referenced_only OR ${NEWER('clinical.patients', ['birth_date', 'administrative_gender'])}`,
     [sourceSystem, p.sourcePatientId, p.birthDate ?? null, p.gender ?? null, p.sourceUpdatedAt ?? null],
   );
   return rowCount === 1;
@@ -108,7 +112,7 @@ async function upsertObservation(
        patient_id = EXCLUDED.patient_id, loinc_code = EXCLUDED.loinc_code, ucum_unit = EXCLUDED.ucum_unit,
        value = EXCLUDED.value, effective_at = EXCLUDED.effective_at, status = EXCLUDED.status,
        receipt_id = EXCLUDED.receipt_id, source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
-     WHERE ${NEWER('clinical.observations')}`,
+     WHERE ${NEWER('clinical.observations', ['patient_id', 'loinc_code', 'ucum_unit', 'value', 'effective_at', 'status'])}`,
     [
       pid,
       o.loinc,
@@ -142,7 +146,7 @@ async function upsertCondition(
        clinical_status = EXCLUDED.clinical_status, verification_status = EXCLUDED.verification_status,
        onset_at = EXCLUDED.onset_at, recorded_at = EXCLUDED.recorded_at, source_updated_at = EXCLUDED.source_updated_at,
        receipt_id = EXCLUDED.receipt_id, updated_at = now()
-     WHERE ${NEWER('clinical.conditions')}`,
+     WHERE ${NEWER('clinical.conditions', ['patient_id', 'code_system', 'code', 'clinical_status', 'verification_status', 'onset_at', 'recorded_at'])}`,
     [
       pid,
       r.codeSystem,
@@ -176,7 +180,7 @@ async function upsertMedicationRequest(
        patient_id = EXCLUDED.patient_id, rxnorm_code = EXCLUDED.rxnorm_code, status = EXCLUDED.status,
        intent = EXCLUDED.intent, authored_at = EXCLUDED.authored_at, source_updated_at = EXCLUDED.source_updated_at,
        receipt_id = EXCLUDED.receipt_id, updated_at = now()
-     WHERE ${NEWER('clinical.medication_requests')}`,
+     WHERE ${NEWER('clinical.medication_requests', ['patient_id', 'rxnorm_code', 'status', 'intent', 'authored_at'])}`,
     [
       pid,
       r.rxnormCode,

@@ -88,7 +88,8 @@ export function buildAck(a: AckInput): string {
       [
         'ERR',
         '',
-        escapeHl7(a.error.location ?? ''),
+        // ERR-2 is structured (segment^sequence^field): its component separators stay.
+        (a.error.location ?? '').replace(/[^A-Z0-9^]/g, ''),
         `${a.error.code}^${escapeHl7(name)}^HL70357`,
         'E',
         '',
