@@ -6,6 +6,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
@@ -28,6 +29,7 @@ export function createBatchHandler(deps: () => ProcessorDeps) {
       try {
         await processMessage(record.body, d);
       } catch (err) {
+        d.metrics.addMetric('MessagesFailed', MetricUnit.Count, 1);
         // Name only: errors from code that has read the payload may quote it.
         logger.warn('message failed; SQS will deliver it again', {
           messageId: record.messageId,
