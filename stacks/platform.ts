@@ -4,6 +4,7 @@ import { stackName } from '../lib/naming';
 import { DataSecondaryStack } from './data-secondary-stack';
 import { DataStack } from './data-stack';
 import { FoundationStack } from './foundation-stack';
+import { InferenceStack } from './inference-stack';
 
 /** The stacks of one region. Later tiers add theirs here. */
 export interface RegionStacks {
@@ -14,6 +15,8 @@ export interface RegionStacks {
   readonly data: DataStack;
   /** DR region only: the Aurora global database's secondary cluster. */
   readonly dataSecondary?: DataSecondaryStack;
+  /** SageMaker endpoints, drift monitoring, model cards; the retraining workflow in the primary region. */
+  readonly inference: InferenceStack;
 }
 
 /**
@@ -62,7 +65,19 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       });
       dataSecondary.addDependency(out[0].data, 'the secondary joins the global cluster the primary creates');
     }
-    out.push({ region, isPrimary, foundation, data, dataSecondary });
+    const inference = new InferenceStack(app, `Inference-${region}`, {
+      stackName: stackName(profile, 'inference', region),
+      description: `clinical-ai-platform ${profile.name}: SageMaker endpoints, drift monitoring, retraining (${region})`,
+      terminationProtection: true,
+      config,
+      region,
+      foundation,
+    });
+    inference.addDependency(
+      data,
+      'models read the model-artefact bucket and capture into the data-capture bucket',
+    );
+    out.push({ region, isPrimary, foundation, data, dataSecondary, inference });
   }
   return out;
 }

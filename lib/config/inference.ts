@@ -319,6 +319,9 @@ export function checkInferenceAgainstProfile(
   },
   ctx: z.RefinementCtx,
 ): void {
+  // zod runs this refinement even when a field failed its own check: look only at what is there.
+  const inf = p.inference as Partial<Inference> | undefined;
+  if (!inf?.alarms || !inf.models || !inf.retraining || !p.capacity || !p.regions) return;
   if (p.inference.alarms.modelLatencyP99Ms >= p.capacity.latencyTargetMs) {
     ctx.addIssue({
       code: 'custom',
@@ -343,7 +346,8 @@ export function checkInferenceAgainstProfile(
     if (m.shadow) images.push([`models.${i}.shadow.imageUri`, m.shadow.imageUri]);
   });
   for (const [where, uri] of images) {
-    if (parseImageUri(uri).region !== p.regions.primary) {
+    // A malformed URI already has its own issue.
+    if (ECR_IMAGE.test(uri) && parseImageUri(uri).region !== p.regions.primary) {
       ctx.addIssue({
         code: 'custom',
         path: ['inference', ...where.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s))],

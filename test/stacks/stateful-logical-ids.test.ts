@@ -22,6 +22,9 @@ export const STATEFUL_TYPES = new Set([
   'AWS::Backup::BackupVault',
   'AWS::SQS::Queue',
   'AWS::Cognito::UserPool',
+  // Records: a model card's version history and the model registry's approvals.
+  'AWS::SageMaker::ModelCard',
+  'AWS::SageMaker::ModelPackageGroup',
 ]);
 
 const FOUNDATION_PRIMARY = [
@@ -35,13 +38,28 @@ const FOUNDATION_PRIMARY = [
   'PhiDataKeyA91F21D0',
 ];
 
+const INFERENCE_DR = [
+  'DeteriorationRiskEndpointLogs1DBACAEA',
+  'DeteriorationRiskModelCardD8D5854F',
+  'ProcessingJobLogs0BF88A2B',
+];
+const INFERENCE_PRIMARY = [
+  ...INFERENCE_DR,
+  'DeteriorationRiskRetrainingExecutionLogs4431148B',
+  'DeteriorationRiskRetrainingModelPackageGroup80D727E6',
+  'TrainingJobLogsBBE8C39D',
+];
+
 /** Expected stateful logical ids per stack (construct id), per profile. */
 const PINNED: Record<string, Record<string, string[]>> = {
   poc: {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
+    'Inference-us-east-1': INFERENCE_PRIMARY,
   },
   production: {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
+    'Inference-us-east-1': INFERENCE_PRIMARY,
+    'Inference-us-west-2': INFERENCE_DR,
     'Foundation-us-west-2': [
       ...FOUNDATION_PRIMARY,
       'AuditLogsKeyPrimaryArnReaderDeadLetterQueueF22C6A77',

@@ -106,7 +106,7 @@ export const ModelCardSchema = z
     trainingData: z
       .object({
         /** What the model was trained on: source, period, population, size, de-identification. */
-        summary: text(2048),
+        summary: text(1024),
         /** Dataset identifiers (catalogue ids or S3 prefixes, never PHI). */
         datasets: z.array(text(1024)).min(1),
         /** Objective and notable training observations. */
