@@ -20,7 +20,6 @@ import { DataDomainKey } from './data-domain-key';
 import type { InferenceEndpoint } from './inference-endpoint';
 import { INFERENCE_ACKNOWLEDGEMENTS_EXPIRE, SageMakerExecutionRole } from './sagemaker-execution-role';
 import { StateMachineRole } from './state-machine-role';
-import { runbookLink } from '../runbooks';
 
 export interface RetrainingWorkflowProps {
   /** The endpoint a candidate is deployed to once approved (through its guarded blue/green update). */
@@ -527,7 +526,7 @@ export class RetrainingWorkflow extends Construct {
     });
 
     this.failedRunAlarm = new cloudwatch.Alarm(this, 'FailedRunAlarm', {
-      alarmDescription: `A retraining run of ${ep.modelName} failed, timed out or was aborted (a rejection included); production is unchanged. \r\nRunbook: ${runbookLink('retraining')}`,
+      alarmDescription: `A retraining run of ${ep.modelName} failed, timed out or was aborted (a rejection included); production is unchanged.`,
       metric: new cloudwatch.MathExpression({
         expression: 'failed + timedOut + aborted',
         usingMetrics: {
