@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkInferenceAgainstProfile, InferenceSchema } from './inference';
+import { DnsSchema, ObservabilitySchema } from './observability';
 
 /**
  * The typed, validated profile: everything that differs between a pilot and production.
@@ -127,10 +128,21 @@ export const ProfileSchema = z
     }),
     /** Model serving, drift monitoring and retraining (lib/config/inference.ts). */
     inference: InferenceSchema,
+    /** Alarm thresholds and incident-response timing (lib/config/observability.ts); every field has a default. */
+    observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
+    /** The API's public name and its Route 53 zone: failover records in a multi-region profile. */
+    dns: DnsSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
     checkInferenceAgainstProfile(p, ctx);
+    if (p.regions.dr !== undefined && p.dns === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dns'],
+        message: 'must give { hostedZoneId, domainName } in a multi-region profile (Route 53 failover records)',
+      });
+    }
     if (p.regions.dr !== undefined && p.regions.dr === p.regions.primary) {
       ctx.addIssue({ code: 'custom', path: ['regions', 'dr'], message: 'must differ from regions.primary' });
     }

@@ -14,6 +14,8 @@ export const poc: ProfileInput = {
   tags: { dataClassification: 'phi', owner: 'platform-team@example.org', costCenter: 'clinical-ai-pilot' },
   logRetention: { auditDays: 2192, operationalDays: 90 },
   alarms: { emails: ['oncall-pilot@example.org'] },
+  // A pilot tolerates more noise before paging: thresholds not given here take their defaults.
+  observability: { api: { p99LatencyMs: 2500, serverErrorRatePercent: 2, clientErrorRatePercent: 20 } },
   network: { vpcCidrs: { 'us-east-1': '10.40.0.0/20' } },
   capacity: {
     concurrentClinicians: 100,

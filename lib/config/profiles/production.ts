@@ -17,6 +17,11 @@ export const production: ProfileInput = {
   tags: { dataClassification: 'phi', owner: 'platform-team@example.org', costCenter: 'clinical-ai' },
   logRetention: { auditDays: 2192, operationalDays: 365 },
   alarms: { emails: ['oncall@example.org', 'security@example.org'] },
+  observability: {
+    api: { p99LatencyMs: 1500, serverErrorRatePercent: 1, clientErrorRatePercent: 15 },
+    incident: { fallbackAfterMinutes: 3, recoverAfterMinutes: 10, flagCacheSeconds: 30 },
+  },
+  dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', domainName: 'api.clinical-ai.example.org' },
   network: { vpcCidrs: { 'us-east-1': '10.50.0.0/18', 'us-west-2': '10.60.0.0/18' } },
   capacity: {
     concurrentClinicians: 5000,
