@@ -120,7 +120,7 @@ function acknowledgeReaderOutsideVpc(reader: CrossRegionParameter, owner: string
  * exposes none of the settings the rule asks for, so the finding is acknowledged on that one function, with
  * what it does, and re-reviewed at each CDK upgrade (docs/decisions.md#cdk-provided-providers).
  */
-function acknowledgeRestrictDefaultSgProvider(stack: Stack, owner: string): void {
+export function acknowledgeRestrictDefaultSgProvider(stack: Stack, owner: string): void {
   const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
   const handler = provider?.node.tryFindChild('Handler');
   if (!handler) return;

@@ -5,6 +5,7 @@ import { DataSecondaryStack } from './data-secondary-stack';
 import { DataStack } from './data-stack';
 import { FoundationStack } from './foundation-stack';
 import { InferenceStack } from './inference-stack';
+import { PipelineStack } from './pipeline-stack';
 
 /** The stacks of one region. Later tiers add theirs here. */
 export interface RegionStacks {
@@ -17,6 +18,8 @@ export interface RegionStacks {
   readonly dataSecondary?: DataSecondaryStack;
   /** SageMaker endpoints, drift monitoring, model cards; the retraining workflow in the primary region. */
   readonly inference: InferenceStack;
+  /** Primary region only, when the profile has a `delivery` section: the delivery pipeline. */
+  readonly pipeline?: PipelineStack;
 }
 
 /**
@@ -77,7 +80,19 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       data,
       'models read the model-artefact bucket and capture into the data-capture bucket',
     );
-    out.push({ region, isPrimary, foundation, data, dataSecondary, inference });
+    // Deployed by hand once, then it deploys every other stack (README "Deployment"); absent without `delivery`.
+    const pipeline =
+      isPrimary && profile.delivery
+        ? new PipelineStack(app, `Pipeline-${region}`, {
+            stackName: stackName(profile, 'pipeline', region),
+            description: `clinical-ai-platform ${profile.name}: delivery pipeline (${region})`,
+            terminationProtection: true,
+            config,
+            region,
+            delivery: profile.delivery,
+          })
+        : undefined;
+    out.push({ region, isPrimary, foundation, data, dataSecondary, inference, pipeline });
   }
   return out;
 }

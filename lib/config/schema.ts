@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkDeliveryAgainstProfile, DeliverySchema } from './delivery';
 import { checkInferenceAgainstProfile, InferenceSchema } from './inference';
 import { DnsSchema, ObservabilitySchema } from './observability';
 
@@ -128,6 +129,8 @@ export const ProfileSchema = z
     }),
     /** Model serving, drift monitoring and retraining (lib/config/inference.ts). */
     inference: InferenceSchema,
+    /** Source, approvers and bootstrap qualifier of the delivery pipeline (lib/config/delivery.ts); no pipeline without it. */
+    delivery: DeliverySchema.optional(),
     /** Alarm thresholds and incident-response timing (lib/config/observability.ts); every field has a default. */
     observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
     /** The API's public name and its Route 53 zone: failover records in a multi-region profile. */
@@ -136,6 +139,7 @@ export const ProfileSchema = z
   .strict()
   .superRefine((p, ctx) => {
     checkInferenceAgainstProfile(p, ctx);
+    checkDeliveryAgainstProfile(p, ctx);
     if (p.regions.dr !== undefined && p.dns === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -17,6 +17,14 @@ export const production: ProfileInput = {
   tags: { dataClassification: 'phi', owner: 'platform-team@example.org', costCenter: 'clinical-ai' },
   logRetention: { auditDays: 2192, operationalDays: 365 },
   alarms: { emails: ['oncall@example.org', 'security@example.org'] },
+  delivery: {
+    connectionArn:
+      'arn:aws:codeconnections:us-east-1:123456789012:connection/6f1d2c3b-4a5e-4f60-9b7a-8c9d0e1f2a3b',
+    repository: 'example-health/clinical-ai-platform',
+    branch: 'main',
+    approverEmails: ['change-advisory@example.org', 'security@example.org'],
+    bootstrapQualifier: 'capprod',
+  },
   observability: {
     api: { p99LatencyMs: 1500, serverErrorRatePercent: 1, clientErrorRatePercent: 15 },
     incident: { fallbackAfterMinutes: 3, recoverAfterMinutes: 10, flagCacheSeconds: 30 },
