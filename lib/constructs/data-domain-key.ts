@@ -20,9 +20,12 @@ const DOMAIN_SERVICES: Record<DataDomain, readonly string[]> = {
  */
 export const keyUserTag = (domain: DataDomain): string => `clinical-ai:kms-${domain}`;
 
-/** Key administration only: never Encrypt, Decrypt, GenerateDataKey or kms:*. */
+/**
+ * Key administration only: never Encrypt, Decrypt, GenerateDataKey, CreateGrant (a grant can hand out Decrypt)
+ * or kms:*. No wildcard here may match a data-plane action; a test checks it.
+ */
 export const KEY_ADMIN_ACTIONS = [
-  'kms:Create*',
+  'kms:CreateAlias',
   'kms:Describe*',
   'kms:Enable*',
   'kms:List*',
