@@ -16,25 +16,36 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as prettier from 'prettier';
 import {
   buildReducedDefinitions,
   REDUCED_DEFINITIONS_PATH,
 } from '../lambdas/shared/ehr/fhir/reduce-definitions';
 
-const root = path.resolve(__dirname, '..');
-const target = path.join(root, REDUCED_DEFINITIONS_PATH);
-const text = buildReducedDefinitions(path.join(root, 'node_modules', '@medplum', 'definitions'));
-
-if (process.argv.includes('--check')) {
-  const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
-  if (current !== text) {
-    process.stderr.write(
-      `${REDUCED_DEFINITIONS_PATH} is stale: run npx tsx scripts/generate-fhir-definitions.ts\n`,
-    );
-    process.exit(1);
+async function main(): Promise<void> {
+  const root = path.resolve(__dirname, '..');
+  const target = path.join(root, REDUCED_DEFINITIONS_PATH);
+  // Formatted as the repository's prettier formats it, so `npm run lint` and `--check` agree on the bytes.
+  const text = await prettier.format(
+    buildReducedDefinitions(path.join(root, 'node_modules', '@medplum', 'definitions')),
+    {
+      ...(await prettier.resolveConfig(target)),
+      filepath: target,
+    },
+  );
+  if (process.argv.includes('--check')) {
+    const current = fs.existsSync(target) ? fs.readFileSync(target, 'utf8') : '';
+    if (current !== text) {
+      process.stderr.write(
+        `${REDUCED_DEFINITIONS_PATH} is stale: run npx tsx scripts/generate-fhir-definitions.ts\n`,
+      );
+      process.exit(1);
+    }
+    process.stdout.write(`${REDUCED_DEFINITIONS_PATH} is up to date\n`);
+  } else {
+    fs.writeFileSync(target, text);
+    process.stdout.write(`wrote ${REDUCED_DEFINITIONS_PATH} (${text.length} bytes)\n`);
   }
-  process.stdout.write(`${REDUCED_DEFINITIONS_PATH} is up to date\n`);
-} else {
-  fs.writeFileSync(target, text);
-  process.stdout.write(`wrote ${REDUCED_DEFINITIONS_PATH} (${text.length} bytes)\n`);
 }
+
+void main();

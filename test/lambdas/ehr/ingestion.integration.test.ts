@@ -354,7 +354,7 @@ describe('HL7 v2 intake and processing', () => {
     const ack = msa(res.body);
     expect(ack.code).toBe('AA');
     expect(ack.controlId).toBe('201010010913000772');
-    const receiptId = res.headers!['X-Receipt-Id'];
+    const receiptId = String(res.headers!['X-Receipt-Id']);
     expect(ack.text).toBe(`receipt ${receiptId}`);
     await drain();
     expect((await getReceipt(receiptId, 'client-statelab')).body).toMatchObject({

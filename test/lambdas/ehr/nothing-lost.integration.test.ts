@@ -247,7 +247,7 @@ test('every acknowledged message ends stored or quarantined; counts reconcile ex
       const receiptId =
         m.route === '/v1/ehr/fhir'
           ? (JSON.parse(res.body) as { receiptId: string }).receiptId
-          : res.headers!['X-Receipt-Id'];
+          : String(res.headers!['X-Receipt-Id']);
       const prior = acknowledged.get(m.name);
       // A duplicate with a message id gets the same receipt; one without may get a new one.
       if (prior && m.route === '/v1/ehr/hl7v2') expect(receiptId).toBe(prior);

@@ -583,12 +583,16 @@ export function fhirAdapter(dialect: FhirDialect): FhirAdapter {
         }
         if (!isObj(entry)) return;
         const method = isObj(entry.request) ? str(entry.request.method) : undefined;
-        if (method !== undefined && method !== 'POST' && method !== 'PUT') {
+        const url = isObj(entry.request) ? (str(entry.request.url) ?? '') : '';
+        // Deletes, reads, patches and operation invocations ($...) ask a FHIR server to act; ingestion records.
+        if ((method !== undefined && method !== 'POST' && method !== 'PUT') || url.includes('$')) {
           outcomes.push({
             index,
             quarantine: {
               reason: 'unsupported-request',
-              detail: `${method.slice(0, 8)} entries are not performed by ingestion`,
+              detail: url.includes('$')
+                ? 'operation invocations are not performed by ingestion'
+                : `${(method ?? '').slice(0, 8)} entries are not performed by ingestion`,
             },
           });
           return;

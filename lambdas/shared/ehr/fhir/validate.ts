@@ -1,7 +1,7 @@
 /**
  * Structural validation of FHIR R4 JSON against the official definitions, with @medplum/core's validator:
- * cardinalities, data types, choice types, unknown elements, references' target types, FHIRPath invariants
- * (e.g. obs-6, per-1), plus the required bindings of `code` elements whose value sets the definitions
+ * cardinalities, data types, choice types, unknown elements, references' target types, the resources' FHIRPath
+ * invariants (e.g. obs-6), plus the required bindings of `code` elements whose value sets the definitions
  * enumerate (the validator collects them; we check them).
  *
  * Issues name the element by FHIRPath (`Observation.code.coding[0].code`) and never quote the offending value:

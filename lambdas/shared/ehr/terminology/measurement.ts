@@ -65,7 +65,10 @@ export function canonicalMeasurement(
  * `"120/80"`). Comparators and ranges are not numbers the canonical schema can hold, so they are not parsed.
  */
 export function parseNumericText(text: string): { value: number; unit?: string } | undefined {
-  const m = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\s*([^\d\s<>=~][^<>=~]{0,39}?))?\s*$/.exec(text);
+  // A unit starts with a letter, %, a degree sign, µ or a bracket: "120/80" and "5-10" are not numbers with units.
+  const m = /^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\s*([A-Za-z%\u00b0\u00b5\u03bc[][^<>=~]{0,39}?))?\s*$/.exec(
+    text,
+  );
   if (!m) return undefined;
   const value = Number(m[1]);
   if (!Number.isFinite(value)) return undefined;

@@ -131,17 +131,18 @@ const ALIASES: Readonly<Record<string, UcumCode>> = {
   'tera.l-1': '10*12/L',
 };
 
+const CASE_AMBIGUOUS: ReadonlySet<string> = new Set(['G/L', 'G', 'M', 'T/L']);
+
 /** The UCUM code for a unit as written, or undefined when it is not one the platform knows. */
 export function resolveUcum(raw: string | undefined): UcumCode | undefined {
   if (raw === undefined) return undefined;
   const trimmed = raw.trim();
   if (trimmed.length === 0 || trimmed.length > 40) return undefined;
   if (CODES.has(trimmed)) return trimmed as UcumCode;
+  // Spellings whose case decides the quantity are never folded: upper-case G and M are the SI prefixes giga and
+  // mega, so `G/L` may be a count (10*9/L) or grams per litre, and `M` molar or metres. They stay unknown.
+  if (CASE_AMBIGUOUS.has(trimmed)) return undefined;
   const key = trimmed.toLowerCase().replace(/\s+/g, ' ');
   const code = Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
-  // Upper-case G, M and T are the SI prefixes giga, mega and tera: `G/L` is a count (10*9/L), never grams per
-  // litre, and `M` is molar, never metres. Folding their case would change the quantity, so they stay unknown.
-  if (code !== undefined && /^[GMT]/.test(trimmed) && code.startsWith(trimmed[0].toLowerCase()))
-    return undefined;
   return code;
 }
