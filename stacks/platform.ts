@@ -3,8 +3,11 @@ import type { PlatformConfig } from '../lib/config';
 import { stackName } from '../lib/naming';
 import { DataSecondaryStack } from './data-secondary-stack';
 import { DataStack } from './data-stack';
+import { DisasterRecoveryStack } from './dr-stack';
 import { FoundationStack } from './foundation-stack';
+import { GlobalStack } from './global-stack';
 import { InferenceStack } from './inference-stack';
+import { ObservabilityStack } from './observability-stack';
 import { PipelineStack } from './pipeline-stack';
 
 /** The stacks of one region. Later tiers add theirs here. */
@@ -18,6 +21,12 @@ export interface RegionStacks {
   readonly dataSecondary?: DataSecondaryStack;
   /** SageMaker endpoints, drift monitoring, model cards; the retraining workflow in the primary region. */
   readonly inference: InferenceStack;
+  /** Dashboard, alarms, alarm topic and automated incident response of the region. */
+  readonly observability: ObservabilityStack;
+  /** Primary region of a multi-region profile: Route 53 health checks and failover records. */
+  readonly global?: GlobalStack;
+  /** DR region: the DR workflow (switchover, failover, notify-only). */
+  readonly disasterRecovery?: DisasterRecoveryStack;
   /** Primary region only, when the profile has a `delivery` section: the delivery pipeline. */
   readonly pipeline?: PipelineStack;
 }
@@ -80,6 +89,35 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       data,
       'models read the model-artefact bucket and capture into the data-capture bucket',
     );
+    const observability = new ObservabilityStack(app, `Observability-${region}`, {
+      stackName: stackName(profile, 'observability', region),
+      description: `clinical-ai-platform ${profile.name}: dashboard, alarms and incident response (${region})`,
+      config,
+      region,
+      foundation,
+      inference,
+    });
+    const global =
+      isPrimary && profile.regions.dr && profile.dns
+        ? new GlobalStack(app, `Global-${region}`, {
+            stackName: stackName(profile, 'global', region),
+            description: `clinical-ai-platform ${profile.name}: Route 53 health checks and failover records`,
+            config,
+            region,
+            alarmTopic: observability.topic,
+          })
+        : undefined;
+    const disasterRecovery = isPrimary
+      ? undefined
+      : new DisasterRecoveryStack(app, `DisasterRecovery-${region}`, {
+          stackName: stackName(profile, 'disaster-recovery', region),
+          description: `clinical-ai-platform ${profile.name}: DR workflow (switchover, failover, notify-only) (${region})`,
+          config,
+          region,
+          foundation,
+          inference,
+          observability,
+        });
     // Deployed by hand once, then it deploys every other stack (README "Deployment"); absent without `delivery`.
     const pipeline =
       isPrimary && profile.delivery
@@ -92,7 +130,18 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
             delivery: profile.delivery,
           })
         : undefined;
-    out.push({ region, isPrimary, foundation, data, dataSecondary, inference, pipeline });
+    out.push({
+      region,
+      isPrimary,
+      foundation,
+      data,
+      dataSecondary,
+      inference,
+      observability,
+      global,
+      disasterRecovery,
+      pipeline,
+    });
   }
   return out;
 }

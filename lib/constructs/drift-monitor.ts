@@ -13,6 +13,7 @@ import { modelMonitorImageUri } from '../config/inference';
 import { DataDomainKey } from './data-domain-key';
 import type { InferenceEndpoint } from './inference-endpoint';
 import { SageMakerExecutionRole } from './sagemaker-execution-role';
+import { runbookLink } from '../runbooks';
 
 /** Top of every hour (UTC): SageMaker's hourly schedule for real-time endpoints. */
 export const HOURLY = 'cron(0 * ? * * *)';
@@ -254,7 +255,7 @@ export class DriftMonitor extends Construct {
       label: 'Largest feature baseline drift',
     });
     this.driftAlarm = this.maxDrift.createAlarm(this, 'DriftAlarm', {
-      alarmDescription: `Data drift on endpoint ${ep.endpointName}: a monitored feature's distance from the training baseline exceeds ${props.threshold}. Starts the retraining workflow.`,
+      alarmDescription: `Data drift on endpoint ${ep.endpointName}: a monitored feature's distance from the training baseline exceeds ${props.threshold}. Starts the retraining workflow. \r\nRunbook: ${runbookLink('drift')}`,
       threshold: props.threshold,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

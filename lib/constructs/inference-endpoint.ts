@@ -11,6 +11,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { DataDomainKey } from './data-domain-key';
 import { SageMakerExecutionRole } from './sagemaker-execution-role';
+import { runbookLink } from '../runbooks';
 
 /** Traffic shifting of a blue/green endpoint update. */
 export type TrafficShifting =
@@ -233,7 +234,7 @@ export class InferenceEndpoint extends Construct {
     // Both alarms watch the endpoint as a whole (old and new fleets): any trip during a baking period rolls
     // the update back, and outside deployments they page through an OpsCenter item (164.308(a)(6)).
     this.errorRateAlarm = errorRatePercent.createAlarm(this, 'ModelErrorRateAlarm', {
-      alarmDescription: `Model ${props.endpointName}: more than ${props.alarmThresholds.errorRatePercent}% of invocations answered 5xx. Rolls back a blue/green deployment.`,
+      alarmDescription: `Model ${props.endpointName}: more than ${props.alarmThresholds.errorRatePercent}% of invocations answered 5xx. Rolls back a blue/green deployment. \r\nRunbook: ${runbookLink('modelEndpoint')}`,
       threshold: props.alarmThresholds.errorRatePercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
@@ -241,7 +242,7 @@ export class InferenceEndpoint extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     this.latencyAlarm = modelLatencyP99.createAlarm(this, 'ModelLatencyAlarm', {
-      alarmDescription: `Model ${props.endpointName}: p99 model latency above ${props.alarmThresholds.modelLatencyP99.toMilliseconds()} ms. Rolls back a blue/green deployment.`,
+      alarmDescription: `Model ${props.endpointName}: p99 model latency above ${props.alarmThresholds.modelLatencyP99.toMilliseconds()} ms. Rolls back a blue/green deployment. \r\nRunbook: ${runbookLink('modelEndpoint')}`,
       // ModelLatency is reported in microseconds.
       threshold: props.alarmThresholds.modelLatencyP99.toMilliseconds() * 1000,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -20,6 +20,7 @@ import { DataDomainKey } from './data-domain-key';
 import type { InferenceEndpoint } from './inference-endpoint';
 import { INFERENCE_ACKNOWLEDGEMENTS_EXPIRE, SageMakerExecutionRole } from './sagemaker-execution-role';
 import { StateMachineRole } from './state-machine-role';
+import { runbookLink } from '../runbooks';
 
 export interface RetrainingWorkflowProps {
   /** The endpoint a candidate is deployed to once approved (through its guarded blue/green update). */
@@ -526,7 +527,7 @@ export class RetrainingWorkflow extends Construct {
     });
 
     this.failedRunAlarm = new cloudwatch.Alarm(this, 'FailedRunAlarm', {
-      alarmDescription: `A retraining run of ${ep.modelName} failed, timed out or was aborted (a rejection included); production is unchanged.`,
+      alarmDescription: `A retraining run of ${ep.modelName} failed, timed out or was aborted (a rejection included); production is unchanged. \r\nRunbook: ${runbookLink('retraining')}`,
       metric: new cloudwatch.MathExpression({
         expression: 'failed + timedOut + aborted',
         usingMetrics: {
