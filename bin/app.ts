@@ -10,6 +10,7 @@
 import { App } from 'aws-cdk-lib';
 import { loadProfile, ProfileError } from '../lib/config';
 import { AcknowledgementError } from '../compliance-rules/acknowledge';
+import { synthWithEvidence } from '../compliance-rules/evidence/write';
 import { registerComplianceGate } from '../compliance-rules/gate';
 import { buildPlatform } from '../stacks/platform';
 
@@ -51,7 +52,8 @@ function main(): void {
     }
     throw err;
   }
-  app.synth();
+  // Writes cdk.out/compliance/ (the evidence report) after the synth, also when the gate fails it.
+  synthWithEvidence(app, config);
 }
 
 main();

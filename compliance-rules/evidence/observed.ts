@@ -65,6 +65,8 @@ declare class ConcretePack extends NagPack {
 
 /** `<library> <version>` for a pack published as a jsii library (cdk-nag's packs carry their fqn and version). */
 function librarySource(Pack: NagPackClass): string | undefined {
+  // Own property only: a project pack inherits NagPack's own `cdk-nag.NagPack` entry.
+  if (!Object.prototype.hasOwnProperty.call(Pack, JSII_RTTI)) return undefined;
   const rtti = (Pack as unknown as Record<symbol, { fqn?: string; version?: string } | undefined>)[JSII_RTTI];
   return rtti?.fqn && rtti.version ? `${rtti.fqn.split('.')[0]} ${rtti.version}` : undefined;
 }
