@@ -13,6 +13,9 @@ import { responseDocument, sendResponse } from '../shared/cfn-response';
 import { loadBundledMigrations, type MigrationManifestEntry } from './migrations';
 import { migrate, MigrationError, type Migration, type MigrationResult } from './runner';
 
+// Re-exported so that a test can load the bundle and check the migrations esbuild inlined.
+export { loadBundledMigrations } from './migrations';
+
 /** The custom resource's properties, as the construct writes them. */
 export interface MigrationProperties {
   /** RDS Proxy endpoint (host name). */

@@ -17,6 +17,10 @@ import { DATABASE_ROLES } from '../../lib/config/database';
 import { connectTo, freshDatabase } from '../helpers/postgres';
 
 const REPO_MIGRATIONS = loadMigrationsFromDirectory();
+/** The repository's versions (other tiers add migrations after 0002), and the next free one. */
+const VERSIONS = REPO_MIGRATIONS.map((m) => m.version);
+const N = REPO_MIGRATIONS.length;
+const NEXT = N + 1;
 
 /** Every relation, column, constraint, trigger and function outside the system schemas. */
 async function schemaFingerprint(c: Client): Promise<string> {
@@ -47,7 +51,11 @@ const extra = (version: number, body: string, slug = 'extra'): Migration =>
 
 describe('migration files', () => {
   test('the repository holds contiguous, valid migrations starting at 0001', () => {
-    expect(REPO_MIGRATIONS.map((m) => m.name)).toEqual(['0001_roles.sql', '0002_clinical_schema.sql']);
+    expect(REPO_MIGRATIONS.slice(0, 2).map((m) => m.name)).toEqual([
+      '0001_roles.sql',
+      '0002_clinical_schema.sql',
+    ]);
+    expect(VERSIONS).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     for (const m of REPO_MIGRATIONS) expect(m.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -94,19 +102,17 @@ describe('runner against PostgreSQL', () => {
 
   test('applies every migration once and records version, name and checksum', async () => {
     const result = await migrate(c, REPO_MIGRATIONS);
-    expect(result).toEqual({ applied: [1, 2], currentVersion: 2, unknownApplied: [] });
+    expect(result).toEqual({ applied: VERSIONS, currentVersion: N, unknownApplied: [] });
     expect(await history(c)).toEqual(
       REPO_MIGRATIONS.map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })),
     );
     const tables = await c.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'clinical' ORDER BY 1`,
     );
-    expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual([
-      'ingestion_receipts',
-      'observations',
-      'patients',
-      'quarantine_entries',
-    ]);
+    // The tables of 0002 (later migrations of other tiers may add more).
+    expect(tables.rows.map((r: { table_name: string }) => r.table_name)).toEqual(
+      expect.arrayContaining(['ingestion_receipts', 'observations', 'patients', 'quarantine_entries']),
+    );
   });
 
   test('re-running is a no-op: nothing applied, schema and history unchanged', async () => {
@@ -114,7 +120,7 @@ describe('runner against PostgreSQL', () => {
     const before = await schemaFingerprint(c);
     const appliedAt = (await c.query('SELECT version, applied_at FROM schema_migrations ORDER BY 1')).rows;
     const again = await migrate(c, REPO_MIGRATIONS);
-    expect(again).toEqual({ applied: [], currentVersion: 2, unknownApplied: [] });
+    expect(again).toEqual({ applied: [], currentVersion: N, unknownApplied: [] });
     expect(await schemaFingerprint(c)).toBe(before);
     expect((await c.query('SELECT version, applied_at FROM schema_migrations ORDER BY 1')).rows).toEqual(
       appliedAt,
@@ -125,7 +131,7 @@ describe('runner against PostgreSQL', () => {
     await migrate(c, REPO_MIGRATIONS);
     const before = await schemaFingerprint(c);
     const failing = extra(
-      3,
+      NEXT,
       `CREATE TABLE clinical.half_done (id int);
        ALTER TABLE clinical.patients ADD COLUMN half_done_flag boolean;
        INSERT INTO clinical.half_done VALUES (1);
@@ -134,25 +140,31 @@ describe('runner against PostgreSQL', () => {
     );
     const err = await migrate(c, [...REPO_MIGRATIONS, failing]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MigrationError);
-    expect(err).toMatchObject({ code: 'failed', version: 3 });
+    expect(err).toMatchObject({ code: 'failed', version: NEXT });
     expect((err as Error).message).toMatch(
-      /0003_fails_midway\.sql: failed and was rolled back \(22012: division by zero\)/,
+      new RegExp(
+        `${String(NEXT).padStart(4, '0')}_fails_midway\\.sql: failed and was rolled back \\(22012: division by zero\\)`,
+      ),
     );
     expect(await schemaFingerprint(c)).toBe(before);
-    expect((await history(c)).map((r) => r.version)).toEqual([1, 2]);
+    expect((await history(c)).map((r) => r.version)).toEqual(VERSIONS);
     // The session is usable and the lock released: a fixed 0003 applies.
-    const fixed = extra(3, 'ALTER TABLE clinical.patients ADD COLUMN deceased boolean;', 'fixed');
-    expect((await migrate(c, [...REPO_MIGRATIONS, fixed])).applied).toEqual([3]);
+    const fixed = extra(NEXT, 'ALTER TABLE clinical.patients ADD COLUMN deceased boolean;', 'fixed');
+    expect((await migrate(c, [...REPO_MIGRATIONS, fixed])).applied).toEqual([NEXT]);
   });
 
   test('migrations before a failing one in the same run stay applied; the failing one does not', async () => {
-    const ok = extra(3, 'CREATE TABLE clinical.ok_table (id int);', 'ok');
-    const bad = extra(4, 'CREATE TABLE clinical.bad_table (id int); SELECT no_such_function();', 'bad');
+    const ok = extra(NEXT, 'CREATE TABLE clinical.ok_table (id int);', 'ok');
+    const bad = extra(
+      NEXT + 1,
+      'CREATE TABLE clinical.bad_table (id int); SELECT no_such_function();',
+      'bad',
+    );
     await expect(migrate(c, [...REPO_MIGRATIONS, ok, bad])).rejects.toMatchObject({
       code: 'failed',
-      version: 4,
+      version: NEXT + 1,
     });
-    expect((await history(c)).map((r) => r.version)).toEqual([1, 2, 3]);
+    expect((await history(c)).map((r) => r.version)).toEqual([...VERSIONS, NEXT]);
     const rel = await c.query(
       `SELECT to_regclass('clinical.ok_table') AS ok, to_regclass('clinical.bad_table') AS bad`,
     );
@@ -161,29 +173,30 @@ describe('runner against PostgreSQL', () => {
 
   test('an applied migration whose file changed (drift) stops the run before anything new is applied', async () => {
     await migrate(c, REPO_MIGRATIONS);
-    const [first, second] = REPO_MIGRATIONS;
+    const second = REPO_MIGRATIONS[1];
     const edited = parseMigration(second.name, `${second.sql}\n-- an innocent-looking edit\n`);
-    const next = extra(3, 'CREATE TABLE clinical.never_created (id int);', 'next');
-    const err = await migrate(c, [first, edited, next]).catch((e: unknown) => e);
+    const next = extra(NEXT, 'CREATE TABLE clinical.never_created (id int);', 'next');
+    const set = REPO_MIGRATIONS.map((m) => (m.version === 2 ? edited : m));
+    const err = await migrate(c, [...set, next]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'checksum-drift', version: 2 });
     expect((err as Error).message).toMatch(
       /0002_clinical_schema\.sql: was applied with checksum [0-9a-f]{12}/,
     );
     expect((await c.query(`SELECT to_regclass('clinical.never_created') AS t`)).rows[0]).toEqual({ t: null });
-    expect((await history(c)).map((r) => r.version)).toEqual([1, 2]);
+    expect((await history(c)).map((r) => r.version)).toEqual(VERSIONS);
   });
 
   test('a database ahead of the code (a stack rollback) is left alone and reported', async () => {
-    const third = extra(3, 'CREATE TABLE clinical.newer (id int);', 'newer');
+    const third = extra(NEXT, 'CREATE TABLE clinical.newer (id int);', 'newer');
     await migrate(c, [...REPO_MIGRATIONS, third]);
     const result = await migrate(c, REPO_MIGRATIONS);
-    expect(result).toEqual({ applied: [], currentVersion: 3, unknownApplied: [3] });
+    expect(result).toEqual({ applied: [], currentVersion: NEXT, unknownApplied: [NEXT] });
   });
 
   test('refuses to apply new migrations on top of versions it does not know', async () => {
-    await migrate(c, [...REPO_MIGRATIONS, extra(3, 'SELECT 1;', 'theirs')]);
+    await migrate(c, [...REPO_MIGRATIONS, extra(NEXT, 'SELECT 1;', 'theirs')]);
     // A different branch's 0003 is "known" by version but has another checksum: drift, not a silent skip.
-    await expect(migrate(c, [...REPO_MIGRATIONS, extra(3, 'SELECT 2;', 'ours')])).rejects.toMatchObject({
+    await expect(migrate(c, [...REPO_MIGRATIONS, extra(NEXT, 'SELECT 2;', 'ours')])).rejects.toMatchObject({
       code: 'checksum-drift',
     });
   });
@@ -194,10 +207,10 @@ describe('runner against PostgreSQL', () => {
       const results = await Promise.all(
         clients.map((k) => migrate(k, REPO_MIGRATIONS, { lockWaitMs: 30_000 })),
       );
-      const applied = results.flatMap((r) => r.applied).sort();
-      expect(applied).toEqual([1, 2]);
-      expect(results.every((r) => r.currentVersion === 2)).toBe(true);
-      expect((await history(c)).map((r) => r.version)).toEqual([1, 2]);
+      const applied = results.flatMap((r) => r.applied).sort((a, b) => a - b);
+      expect(applied).toEqual(VERSIONS);
+      expect(results.every((r) => r.currentVersion === N)).toBe(true);
+      expect((await history(c)).map((r) => r.version)).toEqual(VERSIONS);
     } finally {
       await Promise.all(clients.map((k) => k.end()));
     }
@@ -211,7 +224,7 @@ describe('runner against PostgreSQL', () => {
         code: 'lock-timeout',
       });
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
-      expect((await migrate(c, REPO_MIGRATIONS, { lockWaitMs: 300 })).applied).toEqual([1, 2]);
+      expect((await migrate(c, REPO_MIGRATIONS, { lockWaitMs: 300 })).applied).toEqual(VERSIONS);
     } finally {
       await holder.end();
     }
@@ -223,9 +236,9 @@ describe('runner against PostgreSQL', () => {
     try {
       await reader.query('BEGIN');
       await reader.query('LOCK TABLE clinical.patients IN ACCESS SHARE MODE');
-      const alter = extra(3, 'ALTER TABLE clinical.patients ADD COLUMN locked_out boolean;', 'needs_lock');
+      const alter = extra(NEXT, 'ALTER TABLE clinical.patients ADD COLUMN locked_out boolean;', 'needs_lock');
       await expect(migrate(c, [...REPO_MIGRATIONS, alter], { lockTimeoutMs: 200 })).rejects.toThrow(
-        /0003_needs_lock\.sql: failed and was rolled back \(55P03/,
+        new RegExp(`${String(NEXT).padStart(4, '0')}_needs_lock\\.sql: failed and was rolled back \\(55P03`),
       );
       await reader.query('ROLLBACK');
     } finally {
