@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { platform } from '../helpers/platform';
+import { DATA_PINNED } from './data-logical-ids';
 
 /**
  * Renaming a construct changes its logical id, and CloudFormation then REPLACES the resource: for a key, a
@@ -55,11 +56,13 @@ const PINNED: Record<string, Record<string, string[]>> = {
   poc: {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
     'Inference-us-east-1': INFERENCE_PRIMARY,
+    ...DATA_PINNED.poc,
   },
   production: {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
     'Inference-us-east-1': INFERENCE_PRIMARY,
     'Inference-us-west-2': INFERENCE_DR,
+    ...DATA_PINNED.production,
     'Foundation-us-west-2': [
       ...FOUNDATION_PRIMARY,
       'AuditLogsKeyPrimaryArnReaderDeadLetterQueueF22C6A77',
