@@ -148,6 +148,11 @@ export class PipelineStack extends PlatformStack {
 
     const synth = `npx cdk synth --quiet -c profile=${profile.name} -c @aws-cdk/core:bootstrapQualifier=${q}`;
     const install = { 'runtime-versions': { nodejs: 20 }, commands: ['npm ci'] };
+    // PostgreSQL, moto_server and cfn-lint for the integration tests that `npm test` runs.
+    const installWithServices = {
+      'runtime-versions': { nodejs: 20 },
+      commands: ['bash scripts/ci-services.sh', 'npm ci'],
+    };
     const evidenceUri = `s3://${this.evidenceBucket.bucket.bucketName}`;
 
     const build = project(
@@ -157,7 +162,7 @@ export class PipelineStack extends PlatformStack {
         version: '0.2',
         env: { 'exported-variables': ['GATE', 'SUMMARY', 'EVIDENCE_URI'] },
         phases: {
-          install,
+          install: installWithServices,
           build: {
             commands: [
               'npm test',

@@ -120,6 +120,7 @@ describe('delivery pipeline (production)', () => {
   test('the build runs npm ci, npm test, the synth of the profile, the asset check and the evidence diff', () => {
     const spec = buildSpecOf(t, 'BuildProject');
     for (const step of [
+      'bash scripts/ci-services.sh',
       'npm ci',
       'npm test',
       `npx cdk synth --quiet -c profile=production -c @aws-cdk/core:bootstrapQualifier=${delivery.bootstrapQualifier}`,

@@ -105,7 +105,7 @@ export function checkWorkflow(wf: Workflow, repoRoot: string): string[] {
       for (const m of (step.run ?? '').matchAll(/npm run(?: -s| --silent)? ([\w:-]+)/g)) {
         if (!pkg.scripts[m[1]]) problems.push(`${sat}: npm script "${m[1]}" does not exist`);
       }
-      for (const m of (step.run ?? '').matchAll(/\b((?:scripts|bin)\/[\w./-]+\.ts)\b/g)) {
+      for (const m of (step.run ?? '').matchAll(/\b((?:scripts|bin)\/[\w./-]+\.(?:ts|sh))\b/g)) {
         if (!fs.existsSync(path.join(repoRoot, m[1]))) problems.push(`${sat}: ${m[1]} does not exist`);
       }
     }

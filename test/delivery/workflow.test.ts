@@ -40,6 +40,7 @@ describe('.github/workflows/deploy.yml', () => {
   test('the same build, test and synth steps as the pipeline, then the asset check', () => {
     const build = runs(load(), 'build');
     const order = [
+      'bash scripts/ci-services.sh',
       'npm ci',
       'npm test',
       'npx cdk synth --quiet -c profile="$PROFILE"',
