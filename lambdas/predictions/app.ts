@@ -154,9 +154,11 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
 
   const baseEntry = (
     facts: RequestFacts,
-  ): Omit<AuditEntry, 'decision' | 'httpStatus' | 'latencyMs' | 'inputHash'> => ({
+    action: AuditEntry['action'] = 'prediction.create',
+  ): Omit<AuditEntry, 'outcome' | 'httpStatus' | 'latencyMs' | 'inputHash'> => ({
     auditId: facts.auditId,
-    occurredAt: facts.occurredAt,
+    at: facts.occurredAt,
+    action,
     requestId: facts.req.requestId,
     lambdaRequestId:
       typeof facts.req.context?.awsRequestId === 'string' ? facts.req.context.awsRequestId : '',
@@ -169,7 +171,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
   /** Audit write that must succeed: otherwise the answer is withheld (503). */
   async function auditOrFail(facts: RequestFacts, entry: AuditEntry): Promise<void> {
     try {
-      await writeAudit(deps.dynamoDb, config.auditTable, entry, facts.req.signal);
+      await writeAudit(deps.dynamoDb, config.auditTableName, entry, facts.req.signal);
     } catch (err) {
       metrics.addMetric('AuditWriteFailure', MetricUnit.Count, 1);
       logger.error('audit write failed', { auditId: facts.auditId, ...errorSummary(err) });
@@ -185,7 +187,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
   /** Audit write for a request that is failing anyway: best effort, the original problem is what the client sees. */
   async function auditBestEffort(facts: RequestFacts, entry: AuditEntry): Promise<void> {
     try {
-      await writeAudit(deps.dynamoDb, config.auditTable, entry, facts.req.signal);
+      await writeAudit(deps.dynamoDb, config.auditTableName, entry, facts.req.signal);
     } catch (err) {
       metrics.addMetric('AuditWriteFailure', MetricUnit.Count, 1);
       logger.error('audit write failed', { auditId: facts.auditId, ...errorSummary(err) });
@@ -258,7 +260,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
         : { ...config.model, variant: null };
     const entry = (extra: Partial<AuditEntry>): AuditEntry => ({
       ...baseEntry(facts),
-      decision: decision.code,
+      outcome: decision.code,
       httpStatus: decision.kind === 'answer' ? 200 : decision.problem.status,
       inputHash: inputHash(facts.auditId, v.raw),
       model,
@@ -299,7 +301,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       metrics.addMetric('PhiEncryptionFailure', MetricUnit.Count, 1);
       logger.error('PHI encryption failed; failing closed', errorSummary(err));
       const problem = encryptionUnavailable();
-      await auditBestEffort(facts, entry({ decision: 'failed', httpStatus: 503, problemType: problem.type }));
+      await auditBestEffort(facts, entry({ outcome: 'failed', httpStatus: 503, problemType: problem.type }));
       throw problem;
     }
 
@@ -322,11 +324,8 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
     try {
       sealed = await readSealedRecord(
         deps.dynamoDb,
-        config.auditTable,
-        {
-          auditId: stored.predictionId,
-          occurredAt: stored.occurredAt,
-        },
+        config.auditTableName,
+        stored.predictionId,
         facts.req.signal,
       );
     } catch (err) {
@@ -358,8 +357,8 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       throw encryptionUnavailable();
     }
     await auditOrFail(facts, {
-      ...baseEntry(facts),
-      decision: 'replay',
+      ...baseEntry(facts, 'prediction.replay'),
+      outcome: 'replay',
       httpStatus: 200,
       inputHash: inputHash(facts.auditId, v.raw),
       replayOf: stored.predictionId,
@@ -391,7 +390,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
           rate('ValidationFailure', true);
           await auditBestEffort(facts, {
             ...baseEntry(facts),
-            decision: 'rejected',
+            outcome: 'rejected',
             httpStatus: err.status,
             problemType: err.type,
             inputHash: inputHash(facts.auditId, facts.raw),
@@ -419,7 +418,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
         async () => {
           const body = await predictOnce(facts, v);
           return {
-            stored: { predictionId: body.predictionId, occurredAt: facts.occurredAt.toISOString() },
+            stored: { predictionId: body.predictionId },
             value: body,
           };
         },

@@ -3,15 +3,18 @@
  * 164.312(c)(1) integrity): who asked (the authorizer's subject), when, which model (name, version, variant),
  * with what confidence, what was decided, and a hash of the input. In plain attributes it holds no PHI.
  *
+ * Item format: the data tier's audit item (lib/constructs/phi-table.ts): `pk` = `AUDIT#<auditId>`, `subject`
+ * (`clinician#<Cognito sub>`, a pseudonymous id), `at` (ISO-8601), `actor`, `action`, `outcome`, and the
+ * by-subject index keys `gsi1pk` = subject, `gsi1sk` = `<at>#<auditId>`. Audit items never carry the table's TTL
+ * attribute, and the function's role may only add them (append-only), never change or delete one.
+ *
  * The input itself, with the answer the clinician saw, is kept only as an Encryption SDK message
  * (`sealedRecord`, purpose `prediction-record`, see lambdas/shared/phi-envelope.ts), so a reviewer with decrypt
  * rights can reconstruct a decision and check it against `inputHash`. An idempotent retry is answered from the
- * same sealed record: the idempotency store itself holds no PHI, only where the record is.
+ * same sealed record: the idempotency store itself holds no PHI, only which record to read.
  *
  * `inputHash` is SHA-256 over the audit id and the raw body: salted with the record's own id so that equal
  * inputs are not linkable across records, and verifiable from the decrypted body.
- *
- * Records are written once (`attribute_not_exists`): an audit record is never overwritten.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -21,13 +24,25 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-export type AuditDecision =
+/** Partition-key attribute and prefix of audit items (lib/constructs/phi-table.ts). */
+export const PARTITION_KEY = 'pk';
+export const AUDIT_KEY_PREFIX = 'AUDIT#';
+
+/** The sealed purpose of the audit record's PHI. */
+export const AUDIT_RECORD_PURPOSE = 'prediction-record';
+
+/** Who writes these records. */
+export const AUDIT_ACTOR = 'api:predictions';
+
+export type AuditOutcome =
   'model' | 'fallback' | 'model-error' | 'model-unavailable' | 'rejected' | 'replay' | 'failed';
 
 export interface AuditEntry {
   /** Unique per request; equals the prediction id of an answered prediction. */
   readonly auditId: string;
-  readonly occurredAt: Date;
+  readonly at: Date;
+  /** `prediction.create` for a request, `prediction.replay` for an idempotent retry. */
+  readonly action: 'prediction.create' | 'prediction.replay';
   /** API Gateway request id. */
   readonly requestId: string;
   readonly lambdaRequestId: string;
@@ -35,7 +50,7 @@ export interface AuditEntry {
   readonly subject: string | null;
   /** Method and resource template, e.g. `POST /v1/predictions`. */
   readonly route: string;
-  readonly decision: AuditDecision;
+  readonly outcome: AuditOutcome;
   readonly httpStatus: number;
   readonly model?: { readonly name: string; readonly version: string; readonly variant: string | null };
   readonly confidence?: number | null;
@@ -52,59 +67,41 @@ export interface AuditEntry {
   readonly latencyMs: number;
 }
 
-/** Where audit records go and how the table is keyed. */
-export interface AuditTable {
-  readonly tableName: string;
-  /** Partition-key attribute; its value is `audit#<auditId>`. */
-  readonly partitionKey: string;
-  /**
-   * Sort-key attribute, when the table has one; its value is the ISO timestamp.
-   * @default - no sort key
-   */
-  readonly sortKey?: string;
-}
-
 /** A salted SHA-256 of the raw input: `sha256:<hex>`. */
 export function inputHash(auditId: string, rawBody: Uint8Array): string {
   return `sha256:${createHash('sha256').update(auditId).update('\n').update(rawBody).digest('hex')}`;
 }
 
-/** The sealed purpose of the audit record's PHI. */
-export const AUDIT_RECORD_PURPOSE = 'prediction-record';
-
-/** Where one audit record is: enough to read it back. */
-export interface AuditKey {
-  readonly auditId: string;
-  /** ISO timestamp; the sort-key value when the table has a sort key. */
-  readonly occurredAt: string;
-}
-
 const S = (v: string): AttributeValue => ({ S: v });
 const N = (v: number): AttributeValue => ({ N: String(v) });
-
-function keyOf(table: AuditTable, key: AuditKey): Record<string, AttributeValue> {
-  return {
-    [table.partitionKey]: S(`audit#${key.auditId}`),
-    ...(table.sortKey ? { [table.sortKey]: S(key.occurredAt) } : {}),
-  };
-}
+const keyOf = (auditId: string): Record<string, AttributeValue> => ({
+  [PARTITION_KEY]: S(`${AUDIT_KEY_PREFIX}${auditId}`),
+});
 
 /** The DynamoDB item of an entry. Exported for tests. */
-export function auditItem(table: AuditTable, e: AuditEntry): Record<string, AttributeValue> {
+export function auditItem(e: AuditEntry): Record<string, AttributeValue> {
+  const at = e.at.toISOString();
+  const subject = e.subject === null ? null : `clinician#${e.subject}`;
   const item: Record<string, AttributeValue> = {
-    ...keyOf(table, { auditId: e.auditId, occurredAt: e.occurredAt.toISOString() }),
-    recordType: S('prediction-audit'),
+    ...keyOf(e.auditId),
+    at: S(at),
+    subject: subject === null ? { NULL: true } : S(subject),
+    actor: S(AUDIT_ACTOR),
+    action: S(e.action),
+    outcome: S(e.outcome),
     auditId: S(e.auditId),
-    occurredAt: S(e.occurredAt.toISOString()),
     requestId: S(e.requestId),
     lambdaRequestId: S(e.lambdaRequestId),
-    subject: e.subject === null ? { NULL: true } : S(e.subject),
     route: S(e.route),
-    decision: S(e.decision),
     httpStatus: N(e.httpStatus),
     inputHash: S(e.inputHash),
     latencyMs: N(Math.round(e.latencyMs * 100) / 100),
   };
+  // The by-subject index is sparse: a request that never authenticated has no subject to find it by.
+  if (subject !== null) {
+    item.gsi1pk = S(subject);
+    item.gsi1sk = S(`${at}#${e.auditId}`);
+  }
   if (e.model) {
     item.model = {
       M: {
@@ -125,19 +122,19 @@ export function auditItem(table: AuditTable, e: AuditEntry): Record<string, Attr
   return item;
 }
 
-/** Writes an entry once. Throws the SDK error when DynamoDB refuses or is unreachable; callers decide. */
+/** Writes an entry once (never overwrites). Throws the SDK error when DynamoDB refuses or is unreachable. */
 export async function writeAudit(
   client: DynamoDBClient,
-  table: AuditTable,
+  tableName: string,
   entry: AuditEntry,
   signal?: AbortSignal,
 ): Promise<void> {
   await client.send(
     new PutItemCommand({
-      TableName: table.tableName,
-      Item: auditItem(table, entry),
+      TableName: tableName,
+      Item: auditItem(entry),
       ConditionExpression: 'attribute_not_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': table.partitionKey },
+      ExpressionAttributeNames: { '#pk': PARTITION_KEY },
     }),
     signal ? { abortSignal: signal } : undefined,
   );
@@ -149,14 +146,14 @@ export async function writeAudit(
  */
 export async function readSealedRecord(
   client: DynamoDBClient,
-  table: AuditTable,
-  key: AuditKey,
+  tableName: string,
+  auditId: string,
   signal?: AbortSignal,
 ): Promise<Uint8Array | undefined> {
   const out = await client.send(
     new GetItemCommand({
-      TableName: table.tableName,
-      Key: keyOf(table, key),
+      TableName: tableName,
+      Key: keyOf(auditId),
       ConsistentRead: true,
       ProjectionExpression: 'sealedRecord',
     }),

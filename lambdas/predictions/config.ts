@@ -4,13 +4,13 @@
  * handler answers 500 and logs the offending variable names (never values).
  */
 import * as z from 'zod/mini';
-import type { AuditTable } from './audit';
 import type { FallbackMode, ModelIdentity } from './decision';
 import type { IdempotencyTable } from './idempotency';
 import { DEFAULT_IMPUTATION, type ImputationDefaults } from './request';
 
 export interface PredictionsConfig {
-  readonly auditTable: AuditTable;
+  /** The data tier's audit table (lib/constructs/phi-table.ts). */
+  readonly auditTableName: string;
   readonly idempotencyTable: IdempotencyTable;
   /** The region's `phi-data` key: the Encryption SDK's KMS keyring. */
   readonly phiKeyArn: string;
@@ -25,16 +25,12 @@ export interface PredictionsConfig {
 }
 
 const name = z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,255}$/));
-const attribute = z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,255}$/));
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 const positive = z.number().check(z.gt(0), z.lte(1000));
 
 const Env = z.object({
   AUDIT_TABLE_NAME: name,
-  AUDIT_TABLE_PARTITION_KEY: z._default(attribute, 'pk'),
-  AUDIT_TABLE_SORT_KEY: z.optional(attribute),
   IDEMPOTENCY_TABLE_NAME: name,
-  IDEMPOTENCY_TABLE_PARTITION_KEY: z._default(attribute, 'id'),
   IDEMPOTENCY_TTL_SECONDS: z._default(int(60, 7 * 24 * 3600), 3600),
   PHI_KEY_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/)),
   SAGEMAKER_ENDPOINT_NAME: z.string().check(z.regex(/^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/)),
@@ -77,14 +73,9 @@ export function loadPredictionsConfig(env: Readonly<Record<string, string | unde
   return {
     ok: true,
     config: {
-      auditTable: {
-        tableName: e.AUDIT_TABLE_NAME,
-        partitionKey: e.AUDIT_TABLE_PARTITION_KEY,
-        ...(e.AUDIT_TABLE_SORT_KEY ? { sortKey: e.AUDIT_TABLE_SORT_KEY } : {}),
-      },
+      auditTableName: e.AUDIT_TABLE_NAME,
       idempotencyTable: {
         tableName: e.IDEMPOTENCY_TABLE_NAME,
-        keyAttr: e.IDEMPOTENCY_TABLE_PARTITION_KEY,
         expiresAfterSeconds: e.IDEMPOTENCY_TTL_SECONDS,
       },
       phiKeyArn: e.PHI_KEY_ARN,

@@ -19,22 +19,19 @@ import { ProblemError, problems } from '../shared/problem';
 
 export const IDEMPOTENCY_KEY_PREFIX = 'predictions-v1';
 
+/** The data tier's table layout (lib/constructs/phi-table.ts): partition key and TTL attribute. */
+export const IDEMPOTENCY_KEY_ATTRIBUTE = 'pk';
+export const IDEMPOTENCY_EXPIRY_ATTRIBUTE = 'expiresAt';
+
 export interface IdempotencyTable {
   readonly tableName: string;
-  /**
-   * Partition-key attribute.
-   * @default 'id'
-   */
-  readonly keyAttr?: string;
   /** Seconds a completed record is honoured. */
   readonly expiresAfterSeconds: number;
 }
 
-/** What the idempotent unit stores: the audit record that holds the sealed answer. */
+/** What the idempotent unit stores: which prediction (and so which audit record) holds the sealed answer. */
 export interface StoredAnswer {
   readonly predictionId: string;
-  /** ISO timestamp of the audit record (its sort key, when the table has one). */
-  readonly occurredAt: string;
 }
 
 export interface IdempotentRun<T> {
@@ -95,7 +92,8 @@ export class IdempotentPredictions {
   constructor(client: DynamoDBClient, table: IdempotencyTable) {
     const persistenceStore = new DynamoDBPersistenceLayer({
       tableName: table.tableName,
-      keyAttr: table.keyAttr ?? 'id',
+      keyAttr: IDEMPOTENCY_KEY_ATTRIBUTE,
+      expiryAttr: IDEMPOTENCY_EXPIRY_ATTRIBUTE,
       awsSdkV3Client: client,
     });
     this.config = new IdempotencyConfig({

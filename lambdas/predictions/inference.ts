@@ -13,6 +13,27 @@ import * as z from 'zod/mini';
 import type { CircuitBreaker } from '../shared/circuit-breaker';
 import type { ModelFeatures } from './request';
 
+/**
+ * What the endpoint receives: one observation set as flat JSON, in canonical units, with the feature names the
+ * inference tier's drift monitor baselines (`respiration_rate`, `spo2`, `supplemental_oxygen`, `systolic_bp`,
+ * `pulse`, `consciousness`, `temperature`; lib/config/profiles), so data capture is monitorable as sent.
+ */
+export function modelPayload(f: ModelFeatures): Record<string, number | string> {
+  return {
+    respiration_rate: f.respiratoryRate,
+    spo2: f.spo2,
+    spo2_scale: f.spo2Scale,
+    supplemental_oxygen: f.supplementalOxygen ? 1 : 0,
+    systolic_bp: f.systolicBp,
+    pulse: f.heartRate,
+    consciousness: f.consciousness,
+    temperature: f.temperatureC,
+    age: f.ageYears,
+    weight: f.weightKg,
+    glucose: f.glucoseMmolL,
+  };
+}
+
 /** What the model container returns (the serving contract in docs/api.md#model-contract). */
 const ModelAnswer = z.object({
   score: z.number().check(z.gte(0), z.lte(1)),
@@ -129,7 +150,7 @@ export async function infer(
         ContentType: 'application/json',
         Accept: 'application/json',
         InferenceId: call.predictionId,
-        Body: new TextEncoder().encode(JSON.stringify({ features: call.features })),
+        Body: new TextEncoder().encode(JSON.stringify(modelPayload(call.features))),
       }),
       { abortSignal: AbortSignal.any([call.signal, budgetSignal]) },
     );

@@ -77,7 +77,7 @@ export function mediaType(event: ApiEvent): string | undefined {
   for (const p of params) {
     const [k = '', v = ''] = p.split('=');
     if (k.trim().toLowerCase() === 'charset' && !/^"?utf-8"?$/i.test(v.trim())) {
-      throw problems.unsupportedMediaType(['application/json; charset=utf-8']);
+      throw problems.unsupportedMediaType(['application/json'], 'JSON must be sent as UTF-8.');
     }
   }
   return essence.trim().toLowerCase();

@@ -171,12 +171,12 @@ export const problems = {
       extensions: { limitBytes },
     }),
   /** 415: wrong media type. */
-  unsupportedMediaType: (accepted: readonly string[]): ProblemError =>
+  unsupportedMediaType: (accepted: readonly string[], detail?: string): ProblemError =>
     new ProblemError({
       status: 415,
       type: 'unsupported-media-type',
       title: 'Unsupported media type',
-      detail: `Send the body as ${accepted.join(' or ')}.`,
+      detail: detail ?? `Send the body as ${accepted.join(' or ')}.`,
       errors: [{ pointer: 'header:content-type', detail: `must be ${accepted.join(' or ')}` }],
       headers: { 'Accept-Post': accepted.join(', ') },
     }),

@@ -63,7 +63,19 @@ describe('infer', () => {
       Accept: 'application/json',
       InferenceId: 'pred-1',
     });
-    expect(JSON.parse(Buffer.from(sent.Body as Uint8Array).toString())).toEqual({ features });
+    expect(JSON.parse(Buffer.from(sent.Body as Uint8Array).toString())).toEqual({
+      respiration_rate: 22,
+      spo2: 94,
+      spo2_scale: 1,
+      supplemental_oxygen: 0,
+      systolic_bp: 104,
+      pulse: 112,
+      consciousness: 'A',
+      temperature: 38.5,
+      age: 71,
+      weight: 79.83,
+      glucose: 9.99,
+    });
   });
 
   test('an unusable variant name is reported as null', async () => {

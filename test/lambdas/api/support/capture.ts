@@ -1,6 +1,6 @@
 /**
- * Captures what the Powertools logger and metrics write to stdout (structured logs and EMF blobs), so tests can
- * assert what they contain, and keeps it out of the test output.
+ * Captures what the Powertools logger and metrics write (structured logs and EMF blobs on stdout, errors and
+ * warnings on stderr), so tests can assert what they contain, and keeps it out of the test output.
  */
 export interface Captured {
   readonly lines: string[];
@@ -13,13 +13,18 @@ export interface Captured {
 
 export function captureStdout(): Captured {
   const lines: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+  const stdout = process.stdout;
+  const stderr = process.stderr;
+  const originalOut = Object.getOwnPropertyDescriptor(stdout, 'write');
+  const originalErr = Object.getOwnPropertyDescriptor(stderr, 'write');
+  const capture = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
     lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
     cb?.();
     return true;
   };
+  Object.defineProperty(stdout, 'write', { value: capture, configurable: true, writable: true });
+  Object.defineProperty(stderr, 'write', { value: capture, configurable: true, writable: true });
   return {
     lines,
     text: () => lines.join(''),
@@ -35,7 +40,11 @@ export function captureStdout(): Captured {
       return out;
     },
     restore: () => {
-      process.stdout.write = original;
+      // Put back what was there: an own property (a test double) or the prototype's method.
+      if (originalOut) Object.defineProperty(stdout, 'write', originalOut);
+      else delete (stdout as unknown as Record<string, unknown>).write;
+      if (originalErr) Object.defineProperty(stderr, 'write', originalErr);
+      else delete (stderr as unknown as Record<string, unknown>).write;
     },
   };
 }
