@@ -292,7 +292,7 @@ export class AuroraClinicalCluster extends Construct {
       });
       // Rotate only once the instances accept connections.
       for (const instance of this.instances)
-        (this.rotation.node.defaultChild as CfnResource).addDependency(instance);
+        (this.rotation.node.defaultChild as CfnResource).addResourceDependency(instance);
     }
   }
 

@@ -83,8 +83,8 @@ export class ClinicalDatabaseProxy extends Construct {
     });
     // The target group registers the cluster's instances: wait for them.
     const targetGroup = this.proxy.node.findChild('ProxyTargetGroup') as rds.CfnDBProxyTargetGroup;
-    targetGroup.addDependency(props.cluster.cluster);
-    for (const instance of props.cluster.instances) targetGroup.addDependency(instance);
+    targetGroup.addResourceDependency(props.cluster.cluster);
+    for (const instance of props.cluster.instances) targetGroup.addResourceDependency(instance);
     // CloudFormation's DBProxyTargetGroup takes no Tags (the CDK schema lets app-wide tags through; cfn-lint E3002).
     targetGroup.addPropertyDeletionOverride('Tags');
   }
