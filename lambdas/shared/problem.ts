@@ -49,11 +49,23 @@ export interface ProblemInit {
   readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
+/** A registry-wide brand: `instanceof` must hold even across two copies of this module (lazy chunks, tests). */
+const PROBLEM_BRAND = Symbol.for('clinical-ai.ProblemError');
+
 /**
  * An error that is already a client-facing problem. Throw it anywhere in a handler; the middleware stack
  * renders it. Its message is the problem title, so it is as safe to log as the problem itself.
  */
 export class ProblemError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[PROBLEM_BRAND] === true
+    );
+  }
+
+  readonly [PROBLEM_BRAND] = true;
   readonly status: number;
   readonly type: string;
   readonly title: string;
