@@ -143,7 +143,8 @@ export class DataStack extends PlatformStack {
       this.migrations = new ClinicalMigrations(this, 'SchemaMigrations', {
         vpc: foundation.vpc,
         proxy: this.proxy,
-        key: keys['audit-logs'],
+        key: keys['phi-data'],
+        logKey: keys['audit-logs'],
         logRetentionDays: auditDays,
         dependsOn: this.database.instances,
       });

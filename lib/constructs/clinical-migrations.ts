@@ -11,8 +11,10 @@ export interface ClinicalMigrationsProps {
   readonly vpc: ec2.IVpc;
   /** The proxy the migration function connects through (IAM token, TLS). */
   readonly proxy: ClinicalDatabaseProxy;
-  /** CMK for the function's environment, logs and dead-letter queue. */
+  /** CMK for the function's environment and dead-letter queue (its key policy admits Lambda and SQS). */
   readonly key: kms.IKey;
+  /** CMK for the function's log group (its key policy admits CloudWatch Logs). */
+  readonly logKey: kms.IKey;
   /** Days the function's logs are kept. */
   readonly logRetentionDays: number;
   /**
@@ -69,6 +71,7 @@ export class ClinicalMigrations extends Construct {
       lambdaName: 'migrate',
       description: 'Applies the clinical schema migrations through RDS Proxy (IAM auth, TLS)',
       key: props.key,
+      logKey: props.logKey,
       logRetentionDays: props.logRetentionDays,
       // One runner at a time per region; the advisory lock serialises anything else.
       reservedConcurrency: 1,

@@ -17,6 +17,12 @@ export interface HardenedFunctionProps {
   readonly lambdaName: string;
   /** CMK for environment variables, the dead-letter queue and the log group. */
   readonly key: kms.IKey;
+  /**
+   * CMK of the log group, when it differs from `key`: CloudWatch Logs must be admitted by the key policy, which
+   * the audit-logs domain key does and the PHI key (Lambda, SQS) does not.
+   * @default - `key`
+   */
+  readonly logKey?: kms.IKey;
   /** Days the function's logs are kept. */
   readonly logRetentionDays: number;
   /** Reserved concurrency, from the capacity plan. */
@@ -79,7 +85,7 @@ export class HardenedFunction extends Construct {
   constructor(scope: Construct, id: string, props: HardenedFunctionProps) {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      encryptionKey: props.key,
+      encryptionKey: props.logKey ?? props.key,
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -345,6 +345,18 @@ describe.each(['poc', 'production'] as const)('data stacks (%s)', (profileName) 
         ReservedConcurrentExecutions: 1,
         VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
       });
+      // Environment and dead-letter queue under the PHI key (Lambda, SQS), logs under the audit-logs key.
+      const [fnId, fn] = Object.entries(resourcesOf(t, 'AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('SchemaMigrationsFunction'),
+      )!;
+      expect(fn.Properties!['KmsKeyArn']).toEqual(jKey(primary.region, 'PhiDataKey'));
+      expect(fnId).toMatch(/^SchemaMigrationsFunction/);
+      const [, fnLogs] = Object.entries(resourcesOf(t, 'AWS::Logs::LogGroup')).find(([id]) =>
+        id.startsWith('SchemaMigrationsFunctionLogs'),
+      )!;
+      expect(fnLogs.Properties!['KmsKeyId']).toEqual(jKey(primary.region, 'AuditLogsKey'));
+      const [, dlq] = only(t, 'AWS::SQS::Queue');
+      expect(dlq.Properties!['KmsMasterKeyId']).toEqual(jKey(primary.region, 'PhiDataKey'));
       // The function may connect as the schema owner through this proxy and nothing else.
       t.hasResourceProperties('AWS::IAM::ManagedPolicy', {
         Description: Match.stringLikeRegexp('SchemaMigrations/Function/Role/DefaultPolicy'),
