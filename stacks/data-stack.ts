@@ -213,12 +213,12 @@ function acknowledgeTerminalBucket(
 ): void {
   const reason = isPrimary
     ? 'Single-region profile: there is no second region to replicate to. The bucket is versioned (noncurrent versions kept 6 years), in a continuous AWS Backup plan into a compliance-locked vault, and S3 stores it across 3 AZs.'
-    : `This bucket is the cross-region replica: S3 replication with RTC writes into it from ${primary}. S3 can only replicate into an existing bucket, so replication back to ${primary} (failback) is configured by the failback runbook once the primary region is healthy; meanwhile the bucket is versioned and in a continuous AWS Backup plan that copies to ${primary}.`;
+    : `This bucket is the cross-region replica: S3 replication with RTC writes into it from ${primary}. S3 can only replicate into an existing bucket, so what is written here after a failover is copied back to ${primary} by the failback runbook; meanwhile the bucket is versioned and in a continuous AWS Backup plan that copies to ${primary}.`;
   for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
     acknowledge(bucket.bucket, {
       id: `${pack}::${pack}-S3BucketReplicationEnabled`,
       reason,
-      reference: 'README.md#cross-region-wiring',
+      reference: isPrimary ? 'README.md#cross-region-wiring' : 'docs/runbooks/data-failback.md',
       owner,
       expires: '2027-10-31',
     });
