@@ -2,8 +2,9 @@
  * npm run bench:synth [-- --runs N --profile production]
  *
  * Times a full `cdk synth` of a profile through the CDK CLI (what `npm run synth` does), with the compliance
- * plugins (bin/app.ts) and without them (scripts/synth-without-gate.ts), alternating the two so that machine
- * noise hits both alike. Prints every run, the medians and the ratio.
+ * plugins and the evidence report (bin/app.ts), with the plugins but no report (scripts/synth-without-report.ts)
+ * and without either (scripts/synth-without-gate.ts), rotating the order so that machine noise hits all alike.
+ * Prints every run, the medians and the ratios.
  * Targets on a 2-core machine: production synth with checks <= 20 s; checks add <= 30 %.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,7 @@ const cdk = path.join(root, 'node_modules', '.bin', 'cdk');
 const variants = {
   'with checks': 'npx tsx bin/app.ts',
   'without checks': 'npx tsx scripts/synth-without-gate.ts',
+  'checks, no report': 'npx tsx scripts/synth-without-report.ts',
 } as const;
 type Variant = keyof typeof variants;
 
@@ -56,15 +58,16 @@ const median = (xs: number[]): number => {
 // One warm-up of each (file-system caches, npx resolution), not counted.
 synthOnce('with checks');
 synthOnce('without checks');
+synthOnce('checks, no report');
 
-const times: Record<Variant, number[]> = { 'with checks': [], 'without checks': [] };
+const times: Record<Variant, number[]> = { 'with checks': [], 'without checks': [], 'checks, no report': [] };
+const all = Object.keys(variants) as Variant[];
 for (let i = 0; i < runs; i++) {
-  const order: Variant[] =
-    i % 2 === 0 ? ['with checks', 'without checks'] : ['without checks', 'with checks'];
+  const order = [...all.slice(i % all.length), ...all.slice(0, i % all.length)];
   for (const v of order) {
     const t = synthOnce(v);
     times[v].push(t);
-    console.log(`run ${i + 1} ${v.padEnd(14)} ${t.toFixed(2)} s`);
+    console.log(`run ${i + 1} ${v.padEnd(17)} ${t.toFixed(2)} s`);
   }
 }
 
@@ -81,4 +84,8 @@ console.log(
 console.log(`median without checks: ${without.toFixed(2)} s`);
 console.log(
   `ratio:                 ${ratio.toFixed(3)} (checks add ${((ratio - 1) * 100).toFixed(1)} %, target <= 30 %: ${ratio <= 1.3 ? 'met' : 'MISSED'})`,
+);
+const noReport = median(times['checks, no report']);
+console.log(
+  `median checks, no report: ${noReport.toFixed(2)} s (the evidence report adds ${(withChecks - noReport).toFixed(2)} s, ${(((withChecks - noReport) / noReport) * 100).toFixed(1)} %)`,
 );

@@ -339,6 +339,20 @@ function storeKey(
     return { type: 'cmk', key: id, display: key?.alias ?? id };
   }
   const text = index.render(stack, value);
+  const arnRegion = /^arn:[^:]+:kms:([^:]+):/.exec(text)?.[1];
+  if (arnRegion && arnRegion !== stack.region) {
+    // `arn:…:kms:<other region>:…:key/<primary's key id>`: a multi-region replica has its primary's key id,
+    // so such an ARN names the replica of that primary in the other region.
+    const primaries = index
+      .referencedResources(stack, value)
+      .filter((r) => r.resource.Type === 'AWS::KMS::Key' && r.resource.Properties?.MultiRegion === true)
+      .map((r) => pathOf(r.stack, r.logicalId));
+    const replica = [...keyById.values()].find(
+      (k) => k.region === arnRegion && k.primary !== null && primaries.includes(k.primary),
+    );
+    if (primaries.length === 1 && replica)
+      return { type: 'cmk', key: replica.id, display: replica.alias ?? replica.id };
+  }
   const aliasName = /(?:^|:)(alias\/.+)$/.exec(text)?.[1];
   if (aliasName) {
     if (aliasName.startsWith('alias/aws/')) return { type: 'aws-managed', key: null, display: aliasName };
