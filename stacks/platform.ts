@@ -7,6 +7,7 @@ import { DisasterRecoveryStack } from './dr-stack';
 import { FoundationStack } from './foundation-stack';
 import { GlobalStack } from './global-stack';
 import { InferenceStack } from './inference-stack';
+import { IngestionStack } from './ingestion-stack';
 import { ObservabilityStack } from './observability-stack';
 import { PipelineStack } from './pipeline-stack';
 
@@ -21,6 +22,8 @@ export interface RegionStacks {
   readonly dataSecondary?: DataSecondaryStack;
   /** SageMaker endpoints, drift monitoring, model cards; the retraining workflow in the primary region. */
   readonly inference: InferenceStack;
+  /** EHR intake (FHIR R4, HL7 v2), queue, processor, quarantine, reconciliation and partner credentials. */
+  readonly ingestion: IngestionStack;
   /** Dashboard, alarms, alarm topic and automated incident response of the region. */
   readonly observability: ObservabilityStack;
   /** Primary region of a multi-region profile: Route 53 health checks and failover records. */
@@ -89,6 +92,15 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       data,
       'models read the model-artefact bucket and capture into the data-capture bucket',
     );
+    const ingestion = new IngestionStack(app, `Ingestion-${region}`, {
+      stackName: stackName(profile, 'ingestion', region),
+      description: `clinical-ai-platform ${profile.name}: EHR ingestion (FHIR R4, HL7 v2) (${region})`,
+      config,
+      region,
+      foundation,
+      // The writer's proxy in the primary region; the DR secondary's, ready for a promotion, in the DR region.
+      proxy: dataSecondary ? dataSecondary.proxy : data.proxy!,
+    });
     const observability = new ObservabilityStack(app, `Observability-${region}`, {
       stackName: stackName(profile, 'observability', region),
       description: `clinical-ai-platform ${profile.name}: dashboard, alarms and incident response (${region})`,
@@ -96,6 +108,7 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       region,
       foundation,
       inference,
+      ingestion: ingestion.observed,
     });
     const global =
       isPrimary && profile.regions.dr && profile.dns
@@ -137,6 +150,7 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       data,
       dataSecondary,
       inference,
+      ingestion,
       observability,
       global,
       disasterRecovery,

@@ -14,6 +14,13 @@ const staleMinutes = Number(process.env.EHR_STALE_AFTER_MINUTES ?? '30');
 
 export const handler = middy(async (): Promise<void> => {
   const { db, storage } = environmentFromProcess();
+  // In the DR region the database is the global database's read-only secondary: nothing to reconcile or
+  // re-enqueue here until a failover promotes it (the primary region's reconciler covers the same receipts).
+  const { rows } = await db.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
+  if (rows[0]?.transaction_read_only === 'on') {
+    logger.info('standby: the database is read-only in this region');
+    return;
+  }
   const report = await reconcile(
     { db, storage, metrics: ingestionMetrics, now: () => Date.now() },
     {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkDeliveryAgainstProfile, DeliverySchema } from './delivery';
 import { checkInferenceAgainstProfile, InferenceSchema } from './inference';
+import { IngestionSchema } from './ingestion';
 import { DnsSchema, ObservabilitySchema } from './observability';
 
 /**
@@ -135,6 +136,8 @@ export const ProfileSchema = z
     observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
     /** The API's public name and its Route 53 zone: failover records in a multi-region profile. */
     dns: DnsSchema.optional(),
+    /** EHR source systems (vendor, adapter, credential) and ingestion sizing (lib/config/ingestion.ts). */
+    ingestion: IngestionSchema,
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { platform } from '../helpers/platform';
 import { DATA_PINNED } from './data-logical-ids';
+import { INGESTION_PINNED } from './ingestion-logical-ids';
 
 /**
  * Renaming a construct changes its logical id, and CloudFormation then REPLACES the resource: for a key, a
@@ -57,12 +58,14 @@ const PINNED: Record<string, Record<string, string[]>> = {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
     'Inference-us-east-1': INFERENCE_PRIMARY,
     ...DATA_PINNED.poc,
+    ...INGESTION_PINNED.poc,
   },
   production: {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
     'Inference-us-east-1': INFERENCE_PRIMARY,
     'Inference-us-west-2': INFERENCE_DR,
     ...DATA_PINNED.production,
+    ...INGESTION_PINNED.production,
     'Foundation-us-west-2': [
       ...FOUNDATION_PRIMARY,
       'AuditLogsKeyPrimaryArnReaderDeadLetterQueueF22C6A77',

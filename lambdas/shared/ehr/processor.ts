@@ -198,6 +198,7 @@ export async function processMessage(body: string, deps: ProcessorDeps): Promise
   if (result.committed) {
     deps.onCommitted?.(message.receiptId);
     deps.metrics.addMetric('MessagesCompleted', MetricUnit.Count, 1);
+    deps.metrics.addMetric('RecordsProcessed', MetricUnit.Count, result.stored + result.quarantined);
     deps.metrics.addMetric('RecordsStored', MetricUnit.Count, result.stored);
     deps.metrics.addMetric('RecordsQuarantined', MetricUnit.Count, result.quarantined);
     deps.metrics.addMetric('RecordsSuperseded', MetricUnit.Count, result.superseded);

@@ -16,6 +16,18 @@ export const poc: ProfileInput = {
   alarms: { emails: ['oncall-pilot@example.org'] },
   // A pilot tolerates more noise before paging: thresholds not given here take their defaults.
   observability: { api: { p99LatencyMs: 2500, serverErrorRatePercent: 2, clientErrorRatePercent: 20 } },
+  // The pilot talks to one EHR, over standard FHIR R4.
+  ingestion: {
+    sourceSystems: [
+      {
+        id: 'pilot-ehr',
+        adapter: 'fhir-r4-us-core',
+        timeZone: 'America/New_York',
+        auth: { method: 'oauth2-client-credentials' },
+      },
+    ],
+    peakMessagesPerSecond: 5,
+  },
   network: { vpcCidrs: { 'us-east-1': '10.40.0.0/20' } },
   capacity: {
     concurrentClinicians: 100,

@@ -30,6 +30,39 @@ export const production: ProfileInput = {
     incident: { fallbackAfterMinutes: 3, recoverAfterMinutes: 10, flagCacheSeconds: 30 },
   },
   dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', domainName: 'api.clinical-ai.example.org' },
+  // Several EHR vendors, each in its own dialect, each with its own credential.
+  ingestion: {
+    sourceSystems: [
+      {
+        id: 'meridian-fhir',
+        adapter: 'fhir-r4-us-core',
+        timeZone: 'America/New_York',
+        auth: { method: 'oauth2-client-credentials' },
+      },
+      {
+        id: 'northwind-fhir',
+        adapter: 'fhir-r4-flowsheet',
+        timeZone: 'America/Chicago',
+        auth: { method: 'oauth2-client-credentials', accessTokenValidityMinutes: 10 },
+        patientIdentifierSystem: 'urn:oid:2.16.840.1.113883.19.5.99.1',
+      },
+      {
+        id: 'acme-lab-hl7',
+        adapter: 'hl7v2-standard',
+        timeZone: 'America/Chicago',
+        auth: { method: 'oauth2-client-credentials' },
+        hl7: { sendingFacilities: ['ACME LAB'] },
+      },
+      {
+        id: 'state-lab-elr',
+        adapter: 'hl7v2-elr',
+        timeZone: 'America/Denver',
+        auth: { method: 'oauth2-client-credentials' },
+        hl7: { sendingFacilities: ['Baseline West MC', 'IA Public Health Lab'] },
+      },
+    ],
+    peakMessagesPerSecond: 200,
+  },
   network: { vpcCidrs: { 'us-east-1': '10.50.0.0/18', 'us-west-2': '10.60.0.0/18' } },
   capacity: {
     concurrentClinicians: 5000,
