@@ -147,7 +147,8 @@ export const ProfileSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['dns'],
-        message: 'must give { hostedZoneId, domainName } in a multi-region profile (Route 53 failover records)',
+        message:
+          'must give { hostedZoneId, domainName } in a multi-region profile (Route 53 failover records)',
       });
     }
     if (p.regions.dr !== undefined && p.regions.dr === p.regions.primary) {
@@ -210,7 +211,8 @@ export const ProfileSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['limits', 'aurora', 'instances'],
-        message: 'must be at least 2 in a multi-region profile (a writer and a failover reader in another AZ)',
+        message:
+          'must be at least 2 in a multi-region profile (a writer and a failover reader in another AZ)',
       });
     }
     if (p.regions.dr !== undefined && p.limits.sagemaker.minInstances < 2) {

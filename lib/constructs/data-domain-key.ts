@@ -9,7 +9,8 @@ export type DataDomain = 'phi-data' | 'audit-logs' | 'model-artifacts';
 /** AWS services that may use a domain key on a caller's behalf (kms:ViaService). */
 const DOMAIN_SERVICES: Record<DataDomain, readonly string[]> = {
   'phi-data': ['s3', 'dynamodb', 'rds', 'secretsmanager', 'sqs', 'sns', 'backup', 'lambda'],
-  'audit-logs': ['s3', 'dynamodb', 'sns', 'backup'],
+  // lambda and sqs: the DR region's deploy-time readers encrypt their environment and dead-letter queue with it.
+  'audit-logs': ['s3', 'dynamodb', 'sns', 'backup', 'lambda', 'sqs'],
   'model-artifacts': ['s3', 'sagemaker', 'states'],
 };
 

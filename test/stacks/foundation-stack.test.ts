@@ -58,7 +58,13 @@ describe.each(['poc', 'production'])('foundation stack (%s)', (profileName) => {
     });
 
     test('key administration actions cannot be stretched into data-plane use', () => {
-      const dataPlane = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'kms:CreateGrant'];
+      const dataPlane = [
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:ReEncryptFrom',
+        'kms:CreateGrant',
+      ];
       for (const pattern of KEY_ADMIN_ACTIONS) {
         const re = new RegExp(`^${pattern.replace(/\*/g, '.*')}$`, 'i');
         expect(dataPlane.filter((a) => re.test(a))).toEqual([]);
