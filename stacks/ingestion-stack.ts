@@ -81,9 +81,11 @@ export class IngestionStack extends PlatformStack {
     const documentsBucket = dataBucketName(profile, 'documents', this.region);
     const objects = (prefix: string) => `arn:${this.partition}:s3:::${documentsBucket}/${prefix}*`;
     const phiKey = foundation.importKey(this, 'phi-data');
-    // CloudWatch Logs is admitted by the audit-logs key's policy, not by the PHI key's (the logs hold no PHI).
+    // CloudWatch Logs is admitted by the audit-logs key's policy, not by the PHI key's.
     const logKey = foundation.importKey(this, 'audit-logs');
-    const logDays = profile.logRetention.operationalDays;
+    // The functions' logs record who sent what and where it went (receipts, outcomes; never PHI): an audit trail
+    // of ingestion activity, kept for the audit retention under the audit-logs key (45 CFR 164.312(b), 164.316(b)(2)(i)).
+    const logDays = profile.logRetention.auditDays;
 
     this.queue = new IngestionQueue(this, 'Queue', {
       key: phiKey,

@@ -94,11 +94,11 @@ describe.each(['poc', 'production'])('IngestionStack (%s)', (profileName) => {
       }
     });
 
-    test('function logs are kept for the profile period under the audit-logs key (the PHI key does not admit Logs)', () => {
+    test('function logs are an audit trail: kept for the audit retention under the audit-logs key', () => {
       const groups = ofType('AWS::Logs::LogGroup');
       expect(groups).toHaveLength(3);
       for (const [, g] of groups) {
-        expect(g.Properties.RetentionInDays).toBe(profile.logRetention.operationalDays);
+        expect(g.Properties.RetentionInDays).toBe(profile.logRetention.auditDays);
         expect(JSON.stringify(g.Properties.KmsKeyId)).toMatch(/AuditLogsKey/);
         expect(g.DeletionPolicy).toBe('Retain');
       }
