@@ -4,6 +4,7 @@ import type { PlatformConfig } from '../../lib/config';
 import { type EvidenceSource, HIPAA_CONTROLS, type HipaaControl, citedControls } from '../hipaa-catalogue';
 import { type AcknowledgementFact, AcknowledgementIndex } from './acknowledgements';
 import { type DataStore, type FlowEdge, type KeyFact, buildInventory, isPhiStore } from './inventory';
+import { type ModelEvidence, modelEvidence } from './models';
 import { type CapacityEvidence, type DrPosture, capacityEvidence, drPosture } from './posture';
 import { type Provenance, buildProvenance } from './provenance';
 import { EvidenceRecorder, type ObservedResult, type RuleDescriptor } from './recorder';
@@ -150,6 +151,8 @@ export interface Evidence {
   };
   readonly drPosture: DrPosture;
   readonly capacity: CapacityEvidence;
+  /** The served models per region with their model cards, and the endpoint and card the templates deploy. */
+  readonly models: readonly ModelEvidence[];
   readonly provenance: Provenance;
   /** Things the report noticed that an auditor should know (unknown CFR citations, unused acknowledgements). */
   readonly notes: readonly string[];
@@ -283,6 +286,7 @@ export function buildEvidence(input: EvidenceInput): Evidence {
     },
     drPosture: posture,
     capacity: capacityEvidence(input.config, index, pathOf),
+    models: modelEvidence(input.config, index, pathOf, inventory.keys),
     provenance,
     notes: notes.sort(cmp),
   };

@@ -1,4 +1,5 @@
 import type { PlatformConfig } from '../../lib/config';
+import { type StorePosture, drPosture as statedDrPosture } from '../../lib/config/dr-posture';
 import { type DataStore, type Inventory, isPhiStore } from './inventory';
 import { type AssemblyIndex, type SynthesizedStack, cmp, dig, isObject } from './templates';
 
@@ -16,7 +17,28 @@ export interface DrMechanism {
   readonly stores: readonly string[];
 }
 
+/** The data tier's stated posture of one store (lib/config/dr-posture.ts) beside what the templates deploy. */
+export interface StatedStorePosture {
+  readonly store: string;
+  readonly holds: string;
+  readonly resourceType: string;
+  readonly mechanism: string;
+  readonly rpo: string;
+  readonly rto: string;
+  /** Upper bounds in seconds where the figure is a number (null: depends on data size). */
+  readonly rpoSeconds: number | null;
+  readonly rtoSeconds: number | null;
+  /** The AWS documentation pages the RPO and RTO figures come from. */
+  readonly sources: readonly string[];
+  readonly pointInTimeRecovery: string;
+  readonly backup: string;
+  /** The stores of that type the templates deploy (a global database: its clusters). */
+  readonly inTemplates: readonly string[];
+}
+
 export interface DrPosture {
+  /** What the data tier states for each store: mechanism, RPO and RTO with their AWS sources. */
+  readonly stated: readonly StatedStorePosture[];
   readonly multiRegion: boolean;
   readonly primaryRegion: string;
   readonly drRegion: string | null;
@@ -94,6 +116,7 @@ export function drPosture(config: PlatformConfig, inventory: Inventory): DrPostu
         .map((s) => s.id)
     : [];
   return {
+    stated: statedDrPosture(config).map((p) => stated(p, inventory)),
     multiRegion: config.multiRegion,
     primaryRegion: regions.primary,
     drRegion: regions.dr ?? null,
@@ -101,6 +124,31 @@ export function drPosture(config: PlatformConfig, inventory: Inventory): DrPostu
       .map(([mechanism, m]) => ({ mechanism, scope: m.scope, stores: [...m.stores].sort(cmp) }))
       .sort((a, b) => cmp(a.scope, b.scope) || cmp(a.mechanism, b.mechanism)),
     primaryStoresWithoutDrCopy: gaps.sort(cmp),
+  };
+}
+
+const TEMPLATE_TYPES: Record<string, readonly string[]> = {
+  // A global database is deployed as clusters that belong to it.
+  'AWS::RDS::GlobalCluster': ['AWS::RDS::DBCluster'],
+};
+
+function stated(p: StorePosture, inventory: Inventory): StatedStorePosture {
+  const types = TEMPLATE_TYPES[p.resourceType] ?? [p.resourceType];
+  return {
+    store: p.store,
+    holds: p.holds,
+    resourceType: p.resourceType,
+    mechanism: p.mechanism,
+    rpo: p.rpo.summary,
+    rto: p.rto.summary,
+    rpoSeconds: p.rpo.seconds,
+    rtoSeconds: p.rto.seconds,
+    sources: [...new Set([p.rpo.source, p.rto.source])],
+    pointInTimeRecovery: p.pointInTimeRecovery,
+    backup: p.backup,
+    inTemplates: inventory.stores
+      .filter((s) => types.includes(s.type) && (s.kind === 'backup-vault' || isPhiStore(s)))
+      .map((s) => s.id),
   };
 }
 

@@ -9,6 +9,8 @@ import { acknowledgements } from '../../compliance-rules/acknowledge';
 import type { Evidence } from '../../compliance-rules/evidence/model';
 import { CSV_COLUMNS } from '../../compliance-rules/evidence/render/csv';
 import { HIPAA_CONTROLS } from '../../compliance-rules/hipaa-catalogue';
+import { drPosture as statedDrPosture } from '../../lib/config/dr-posture';
+import { servedModels } from '../../lib/config/inference';
 import { REPO_ROOT } from '../helpers/platform';
 import { type EvidenceSynth, synthPlatformWithEvidence } from './evidence-fixture';
 
@@ -380,6 +382,38 @@ describe.each(['poc', 'production'])('the evidence report of the %s profile', (p
     for (const c of evidence.capacity.checks) {
       if (c.status === 'matches') expect(c.found.length).toBeGreaterThan(0);
       if (c.status === 'not-in-templates') expect(c.found).toEqual([]);
+    }
+  });
+
+  test("states the data tier's DR posture (RPO, RTO, AWS sources) beside the stores the templates deploy", () => {
+    expect(evidence.drPosture.stated.map((p) => p.store)).toEqual(
+      statedDrPosture(synth.config).map((p) => p.store),
+    );
+    for (const p of evidence.drPosture.stated) {
+      expect({ store: p.store, deployed: p.inTemplates.length > 0 }).toEqual({
+        store: p.store,
+        deployed: true,
+      });
+      expect(p.sources.length).toBeGreaterThan(0);
+    }
+    if (profile === 'production')
+      expect(
+        evidence.drPosture.stated.find((p) => p.store === 's3-documents-models-data-capture')?.rpoSeconds,
+      ).toBe(900);
+  });
+
+  test('lists the served models with their cards, and the endpoint and encrypted card each region deploys', () => {
+    const served = servedModels(synth.config);
+    expect(evidence.models.map((m) => `${m.region}/${m.name}@${m.version}`).sort()).toEqual(
+      served.map((m) => `${m.region}/${m.name}@${m.version}`).sort(),
+    );
+    for (const m of evidence.models) {
+      expect(m.endpoint).not.toBeNull();
+      expect(m.modelCard?.status).toBe(
+        served.find((x) => x.region === m.region && x.name === m.name)!.card.approval.status,
+      );
+      expect(m.modelCard?.key).toMatch(/^alias\//);
+      expect(m.card.outOfScopeUses.length).toBeGreaterThan(0);
     }
   });
 

@@ -260,6 +260,19 @@ export function renderHtml(e: Evidence): string {
           }`
         : `Single region (${e.drPosture.primaryRegion}): recovery relies on in-region mechanisms.`,
     )}</p>`,
+    '<h3>Stated by the data tier, with the AWS figures each objective rests on</h3>',
+    table(
+      ['Store', 'Mechanism', 'RPO', 'RTO', 'Source', 'In the templates'],
+      e.drPosture.stated.map((p) => [
+        `<b>${esc(p.store)}</b><br><span class="muted">${esc(p.holds)}</span>`,
+        esc(p.mechanism),
+        esc(p.rpo),
+        esc(p.rto),
+        p.sources.map((u) => `<code>${esc(u)}</code>`).join('<br>'),
+        esc(p.inTemplates.map(shortPath).join(', ') || 'none yet'),
+      ]),
+    ),
+    '<h3>Mechanisms the templates deploy</h3>',
     table(
       ['Mechanism', 'Scope', 'Stores'],
       e.drPosture.mechanisms.map((m) => [
@@ -281,6 +294,33 @@ export function renderHtml(e: Evidence): string {
         `<span class="pill ${ch.status === 'matches' ? 'ok' : ch.status === 'differs' ? 'bad' : 'na'}">${esc(ch.status)}</span>`,
       ]),
     ),
+    '</section>',
+    '<section id="models" aria-label="Served models">',
+    '<h2>Served models and their cards</h2>',
+    e.models.length === 0
+      ? '<p>No model is served by this profile.</p>'
+      : table(
+          ['Region', 'Model', 'Endpoint', 'Confidence threshold', 'Model card', 'Deployed card'],
+          e.models.map((m) => [
+            esc(m.region),
+            `<b>${esc(m.name)} ${esc(m.version)}</b>${m.shadow ? `<br><span class="muted">shadow ${esc(m.shadow.version)}, ${m.shadow.trafficPercent} %</span>` : ''}`,
+            m.endpoint
+              ? mono(m.endpoint)
+              : `${esc(m.endpointName)}: <span class="pill bad">not in the templates</span>`,
+            String(m.confidenceThreshold),
+            [
+              esc(m.card.description),
+              `<b>Intended:</b> ${esc(m.card.intendedUses.join('; '))}`,
+              `<b>Not for:</b> ${esc(m.card.outOfScopeUses.join('; '))}`,
+              `<b>Risk:</b> ${esc(m.card.risk)}`,
+              `<b>Evaluations:</b> ${esc(m.card.evaluations.join('; '))}`,
+              `<b>Owner:</b> ${esc(m.card.owner)}. ${esc(m.card.approval)}.`,
+            ].join('<br>'),
+            m.modelCard
+              ? `${mono(m.modelCard.resource)}<br>${esc(m.modelCard.status)}, key ${esc(m.modelCard.key)}`
+              : '<span class="pill bad">not in the templates</span>',
+          ]),
+        ),
     '</section>',
     '<section id="provenance" aria-label="Provenance">',
     '<h2>Provenance</h2>',

@@ -223,6 +223,22 @@ export function renderMarkdown(e: Evidence): string {
       ? `Active/passive: primary ${dr.primaryRegion}, disaster recovery in ${dr.drRegion ?? '?'}.`
       : `Single region (${dr.primaryRegion}): recovery relies on in-region mechanisms.`,
     '',
+    'Stated by the data tier (lib/config/dr-posture.ts), with the AWS figures each objective rests on:',
+    '',
+    ...table(
+      ['Store', 'Mechanism', 'RPO', 'RTO', 'Source', 'In the templates'],
+      dr.stated.map((p) => [
+        `${p.store} (${p.holds})`,
+        p.mechanism,
+        p.rpo,
+        p.rto,
+        p.sources.join(' '),
+        p.inTemplates.map(shortPath).join(', ') || 'none yet',
+      ]),
+    ),
+    '',
+    'Mechanisms the templates deploy:',
+    '',
     ...table(
       ['Mechanism', 'Scope', 'Stores'],
       dr.mechanisms.map((m) => [m.mechanism, m.scope, m.stores.map(shortPath).join(', ')]),
@@ -251,6 +267,34 @@ export function renderMarkdown(e: Evidence): string {
         c.status,
       ]),
     ),
+    '',
+  );
+
+  push(
+    '## Served models and their cards',
+    '',
+    ...(e.models.length === 0
+      ? ['No model is served by this profile.']
+      : table(
+          [
+            'Region',
+            'Model',
+            'Endpoint',
+            'Confidence threshold',
+            'Card (intended and out-of-scope uses, risk, approval)',
+            'Deployed card',
+          ],
+          e.models.map((m) => [
+            m.region,
+            `${m.name} ${m.version}${m.shadow ? ` (shadow ${m.shadow.version}, ${m.shadow.trafficPercent} %)` : ''}`,
+            m.endpoint ? code(m.endpoint) : `${m.endpointName}: not in the templates`,
+            String(m.confidenceThreshold),
+            `${m.card.description} Intended: ${m.card.intendedUses.join('; ')}. Not for: ${m.card.outOfScopeUses.join('; ')}. Risk ${m.card.risk} Evaluations: ${m.card.evaluations.join('; ')}. Owner ${m.card.owner}. ${m.card.approval}.`,
+            m.modelCard
+              ? `${code(m.modelCard.resource)} ${m.modelCard.status}, key ${m.modelCard.key}`
+              : 'not in the templates',
+          ]),
+        )),
     '',
   );
 
