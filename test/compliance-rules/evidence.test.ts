@@ -417,6 +417,23 @@ describe.each(['poc', 'production'])('the evidence report of the %s profile', (p
     }
   });
 
+  if (profile === 'production') {
+    test("the README shows the production profile's data-flow diagram, as the report renders it", () => {
+      const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+      expect(readme).toContain('](docs/images/evidence-production-dataflow.svg)');
+      const committed = fs.readFileSync(
+        path.join(REPO_ROOT, 'docs', 'images', 'evidence-production-dataflow.svg'),
+        'utf8',
+      );
+      expect(committed).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(committed).toContain('<title id="dataflow-title">ePHI data flow of profile production:');
+      // It shows both regions and every key of this synth (refresh it with docs/compliance-evidence.md's command).
+      for (const region of synth.config.regions)
+        expect(committed).toContain(`class="region">${region}</text>`);
+      for (const key of evidence.keys) expect(committed).toContain(`<title>${key.id}\n`);
+    });
+  }
+
   test('the Markdown report has the summary, every control and the provenance', () => {
     const md = read(synth, 'evidence.md');
     expect(md).toMatch(/^# HIPAA Security Rule evidence: profile /);

@@ -66,6 +66,8 @@ export function renderDataFlowSvg(evidence: Evidence): string {
   const stores = diagramStores(evidence);
   const keysById = new Map(evidence.keys.map((k) => [k.id, k]));
   const boxes = new Map<string, Box>();
+  /** The order in which boxes were placed, to line a region's copies up with their sources. */
+  const placed = new Map<string, number>();
   const body: string[] = [];
   let height = 0;
 
@@ -77,12 +79,17 @@ export function renderDataFlowSvg(evidence: Evidence): string {
       `<text x="${x + COLUMN}" y="${y + 18}" class="role" text-anchor="end">${role === 'primary' ? 'primary region' : 'disaster-recovery region'}</text>`,
     );
     y += 34;
-    const mine = stores.filter((s) => s.region === region);
+    const mine = alignWithEarlierColumns(
+      stores.filter((s) => s.region === region),
+      evidence,
+      placed,
+    );
     const vaults = mine.filter((s) => s.kind === 'backup-vault').length;
     const lane = `ePHI stores (${mine.length - vaults})${vaults ? ` and backup vaults (${vaults})` : ''}`;
     body.push(`<text x="${x}" y="${y + 12}" class="lane">${lane}</text>`);
     y += 22;
     for (const s of mine) {
+      placed.set(s.id, placed.size);
       boxes.set(s.id, { x, y, w: COLUMN, h: STORE_H, column });
       body.push(storeBox(s, x, y, keysById));
       y += STORE_H + ROW_GAP;
@@ -98,10 +105,15 @@ export function renderDataFlowSvg(evidence: Evidence): string {
       y += 26;
     }
     y += 10;
-    const keys = evidence.keys.filter((k) => k.region === region);
+    const keys = alignWithEarlierColumns(
+      evidence.keys.filter((k) => k.region === region),
+      evidence,
+      placed,
+    );
     body.push(`<text x="${x}" y="${y + 12}" class="lane">customer-managed keys (${keys.length})</text>`);
     y += 22;
     for (const k of keys) {
+      placed.set(k.id, placed.size);
       boxes.set(k.id, { x, y, w: COLUMN, h: KEY_H, column });
       body.push(keyBox(k, x, y));
       y += KEY_H + ROW_GAP;
@@ -177,6 +189,28 @@ export function renderDataFlowSvg(evidence: Evidence): string {
   ].join('\n');
 }
 
+/**
+ * Orders a column so that each box sits level with a box of an earlier column it is linked to (a replica
+ * beside its source), which keeps the arrows short and uncrossed; unlinked boxes follow in id order.
+ */
+function alignWithEarlierColumns<T extends { readonly id: string }>(
+  items: T[],
+  evidence: Evidence,
+  placed: ReadonlyMap<string, number>,
+): T[] {
+  const rank = (id: string): number => {
+    const linked = evidence.dataFlow.edges
+      .flatMap((e) => (e.to === id ? [e.from] : e.from === id ? [e.to] : []))
+      .map((other) => placed.get(other))
+      .filter((r): r is number => r !== undefined);
+    return linked.length > 0 ? Math.min(...linked) : Number.MAX_SAFE_INTEGER;
+  };
+  return items
+    .map((item, i) => ({ item, i, r: rank(item.id) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.item);
+}
+
 function storeBox(s: DataStore, x: number, y: number, keys: Map<string, KeyFact>): string {
   const key = s.key.key ? keys.get(s.key.key) : undefined;
   const color = key?.domain
@@ -195,7 +229,7 @@ function storeBox(s: DataStore, x: number, y: number, keys: Map<string, KeyFact>
     `<g><title>${esc(`${s.id}\n${KIND_LABEL[s.kind]} in ${s.region}\nkey: ${s.key.display} (${s.keyRotation})\nretention: ${s.retention.join('; ')}`)}</title>`,
     `<rect x="${x}" y="${y}" width="${COLUMN}" height="${STORE_H}" rx="6" fill="#f6f8fa" stroke="#d1d9e0"/>`,
     `<rect x="${x}" y="${y}" width="6" height="${STORE_H}" rx="3" fill="${color}"/>`,
-    `<text x="${x + 16}" y="${y + 20}" class="name">${esc(clip(`${KIND_LABEL[s.kind]} · ${name}`, 58))}</text>`,
+    `<text x="${x + 16}" y="${y + 20}" class="name">${esc(clip(`${KIND_LABEL[s.kind]} · ${name}`, 54))}</text>`,
     `<text x="${x + 16}" y="${y + 38}" class="detail${s.key.type === 'cmk' ? '' : ' bad'}">${esc(clip(keyText, 68))}</text>`,
     `<text x="${x + 16}" y="${y + 52}" class="detail">${esc(clip(`${s.classification ?? 'unclassified'}${dr}${backup}`, 68))}</text>`,
     '</g>',
