@@ -52,6 +52,12 @@ const INFERENCE_PRIMARY = [
   'TrainingJobLogsBBE8C39D',
 ];
 
+const OBSERVABILITY = [
+  'AlarmTopicKey57B0D3A7',
+  'IncidentResponseDeadLetterQueueD3644D82',
+  'IncidentResponseLogsC97D49A3',
+];
+
 /** Expected stateful logical ids per stack (construct id), per profile. */
 const PINNED: Record<string, Record<string, string[]>> = {
   poc: {
@@ -59,6 +65,7 @@ const PINNED: Record<string, Record<string, string[]>> = {
     'Inference-us-east-1': INFERENCE_PRIMARY,
     ...DATA_PINNED.poc,
     ...INGESTION_PINNED.poc,
+    'Observability-us-east-1': OBSERVABILITY,
   },
   production: {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
@@ -66,6 +73,17 @@ const PINNED: Record<string, Record<string, string[]>> = {
     'Inference-us-west-2': INFERENCE_DR,
     ...DATA_PINNED.production,
     ...INGESTION_PINNED.production,
+    'Observability-us-east-1': OBSERVABILITY,
+    'Observability-us-west-2': OBSERVABILITY,
+    'DisasterRecovery-us-west-2': ['ExecutionLogs6FEE23C8'],
+    'Pipeline-us-east-1': [
+      'AccessLogsBucketCD784A59',
+      'ArtifactKey8D84C5F0',
+      'ArtifactsBucket88671897',
+      'BuildLogs3759266E',
+      'BuildVpcFlowLogs67705011',
+      'EvidenceBucketC67FF768',
+    ],
     'Foundation-us-west-2': [
       ...FOUNDATION_PRIMARY,
       'AuditLogsKeyPrimaryArnReaderDeadLetterQueueF22C6A77',
