@@ -7,6 +7,7 @@ import {
   SOURCE_LABEL,
   countsText,
   fmt,
+  splitByUse,
   summaryLines,
   unmappedRules,
 } from './text';
@@ -144,12 +145,12 @@ export function renderHtml(e: Evidence): string {
       `<h3>${esc(x.id)} ${esc(x.title)} ${pill(x.status)}</h3>`,
       `<p>${esc(x.statusReason)} <span class="muted">Evidence from ${esc(x.note)}.</span></p>`,
     );
-    if (x.rules.length > 0) {
+    const { applied, idle } = splitByUse(x.rules.map((id) => rulesById.get(id)!));
+    if (applied.length > 0) {
       parts.push(
         table(
           ['Rule', 'Link to the control', 'Results'],
-          x.rules.map((id) => {
-            const r = rulesById.get(id)!;
+          applied.map((r) => {
             const link = r.controls.find((l) => l.control === x.id);
             return [
               `<a href="#${anchor(r.findingId)}">${esc(r.id)}</a>`,
@@ -158,6 +159,13 @@ export function renderHtml(e: Evidence): string {
             ];
           }),
         ),
+      );
+    }
+    if (idle.length > 0) {
+      parts.push(
+        `<p class="muted">Rules that test it but apply to no resource of this synth: ${idle
+          .map((r) => `<a href="#${anchor(r.findingId)}">${esc(r.id)}</a>`)
+          .join(', ')}.</p>`,
       );
     }
     parts.push('</article>');

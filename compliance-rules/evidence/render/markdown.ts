@@ -7,6 +7,7 @@ import {
   SOURCE_LABEL,
   countsText,
   fmt,
+  splitByUse,
   summaryLines,
   unmappedRules,
 } from './text';
@@ -80,28 +81,38 @@ export function renderMarkdown(e: Evidence): string {
   const rulesById = new Map(e.rules.map((r) => [r.findingId, r]));
   for (const c of e.controls) {
     push(
+      // An explicit anchor: Markdown renderers differ on how they slug "164.308(a)(1)(i)".
+      `<a id="${anchor(c.id)}"></a>`,
+      '',
       `### ${c.id}`,
       '',
       `**${c.title}** (${REQUIREMENT_LABEL[c.requirement] ?? c.requirement}; evidence from ${c.note}).`,
       '',
     );
     push(`Status: **${CONTROL_STATUS_LABEL[c.status]}**. ${c.statusReason}`, '');
-    if (c.rules.length === 0) continue;
-    push(
-      ...table(
-        ['Rule', 'Link', 'Results'],
-        c.rules.map((id) => {
-          const r = rulesById.get(id)!;
-          const link = r.controls.find((l) => l.control === c.id);
-          return [
-            `[${r.id}](#${anchor(r.findingId)})`,
-            link?.basis === 'same-check' ? `same check as ${link.via ?? ''}` : 'cited by the rule',
-            countsText(r.counts),
-          ];
-        }),
-      ),
-      '',
-    );
+    const { applied, idle } = splitByUse(c.rules.map((id) => rulesById.get(id)!));
+    if (applied.length > 0) {
+      push(
+        ...table(
+          ['Rule', 'Link', 'Results'],
+          applied.map((r) => {
+            const link = r.controls.find((l) => l.control === c.id);
+            return [
+              `[${r.id}](#${anchor(r.findingId)})`,
+              link?.basis === 'same-check' ? `same check as ${link.via ?? ''}` : 'cited by the rule',
+              countsText(r.counts),
+            ];
+          }),
+        ),
+        '',
+      );
+    }
+    if (idle.length > 0) {
+      push(
+        `Rules that test it but apply to no resource of this synth: ${idle.map((r) => r.id).join(', ')}.`,
+        '',
+      );
+    }
   }
 
   push(

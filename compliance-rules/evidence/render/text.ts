@@ -66,4 +66,13 @@ export function unmappedRules(e: Evidence): readonly RuleEvidence[] {
   return e.rules.filter((r) => r.controls.length === 0);
 }
 
+/** Rules with at least one applicable result, and rules that applied to no resource of this synth. */
+export function splitByUse(rules: readonly RuleEvidence[]): {
+  applied: RuleEvidence[];
+  idle: RuleEvidence[];
+} {
+  const used = (r: RuleEvidence): boolean => r.results.length > 0;
+  return { applied: rules.filter(used), idle: rules.filter((r) => !used(r)) };
+}
+
 export { fmt };
