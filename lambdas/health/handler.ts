@@ -2,32 +2,28 @@
  * Lambda entry point of `GET /v1/health` (API Gateway REST proxy), the one route without an authorizer:
  * Route 53 health checkers cannot authenticate. See lambdas/health/checks.ts for what it checks and reveals.
  */
-import * as z from 'zod/mini';
 import { dynamoDb } from '../shared/clients/dynamodb';
 import { kms } from '../shared/clients/kms';
 import { sageMaker } from '../shared/clients/sagemaker';
 import { httpStack, type RouteHandler } from '../shared/middleware';
+import { EnvReader, KMS_KEY_ARN, RESOURCE_NAME } from '../shared/env';
 import { logger } from '../shared/observability';
 import { problems } from '../shared/problem';
 import { createHealthRoute, endpointCheck, keyCheck, tableCheck, type DependencyCheck } from './checks';
 
-const Env = z.object({
-  AUDIT_TABLE_NAME: z.string().check(z.minLength(1)),
-  IDEMPOTENCY_TABLE_NAME: z.string().check(z.minLength(1)),
-  PHI_KEY_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/)),
-  SAGEMAKER_ENDPOINT_NAME: z.string().check(z.minLength(1)),
-  HEALTH_CACHE_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(300)), 10),
-});
-
 function route(): RouteHandler {
-  const env = Env.safeParse(process.env);
-  if (!env.success) {
-    logger.error('invalid configuration', {
-      invalidVariables: [...new Set(env.error.issues.map((i) => String(i.path[0])))],
-    });
+  const env = new EnvReader(process.env);
+  const e = {
+    AUDIT_TABLE_NAME: env.string('AUDIT_TABLE_NAME', RESOURCE_NAME),
+    IDEMPOTENCY_TABLE_NAME: env.string('IDEMPOTENCY_TABLE_NAME', RESOURCE_NAME),
+    PHI_KEY_ARN: env.string('PHI_KEY_ARN', KMS_KEY_ARN),
+    SAGEMAKER_ENDPOINT_NAME: env.string('SAGEMAKER_ENDPOINT_NAME', RESOURCE_NAME),
+    HEALTH_CACHE_SECONDS: env.int('HEALTH_CACHE_SECONDS', 0, 300, 10),
+  };
+  if (env.invalid.length > 0) {
+    logger.error('invalid configuration', { invalidVariables: env.invalid });
     return () => Promise.reject(problems.internal());
   }
-  const e = env.data;
   const checks: DependencyCheck[] = [tableCheck('auditStore', dynamoDb, e.AUDIT_TABLE_NAME)];
   if (e.IDEMPOTENCY_TABLE_NAME !== e.AUDIT_TABLE_NAME) {
     checks.push(tableCheck('idempotencyStore', dynamoDb, e.IDEMPOTENCY_TABLE_NAME));

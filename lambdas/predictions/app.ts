@@ -4,15 +4,19 @@
  * Order of work for one request, and what happens when a step fails:
  * 1. Authenticated subject (401), media type (415), size (413), JSON (400), fields (422), headers (400).
  *    A refused request is audited (best effort) with its problem type and the hash of what was sent.
- * 2. With an `Idempotency-Key`: Powertools idempotency around steps 3-6 (409 in progress, 422 key reused,
- *    503 store unavailable). A retry gets the original answer back, opened from the original audit record's
- *    sealed record, and leaves an audit record of the replay.
+ * 2. With an `Idempotency-Key`: Powertools idempotency around steps 3-5 (409 in progress, 422 key reused,
+ *    503 store unavailable); a retry gets the original answer back and leaves an audit record of the replay.
  * 3. Inference inside its time budget, behind the circuit breaker (lambdas/predictions/inference.ts).
  * 4. Decision: trusted model answer, or `requiresClinicianReview` with the fallback; 502 for a model error,
  *    503 with `Retry-After` when the model is unavailable and no fallback applies.
- * 5. Encryption of the input and answer, as one Encryption SDK message. KMS unavailable: 503, nothing stored
- *    in plaintext (fail closed), an audit record without PHI says so.
- * 6. The audit record. DynamoDB unavailable: 503, the answer is not released without its audit record.
+ * 5. The audit record (no PHI: who, when, model, confidence, decision, input hash). DynamoDB unavailable: 503,
+ *    the answer is not released without its audit record.
+ *
+ * PHI is persisted in one place only: the answer of an idempotent request, kept for the idempotency window so a
+ * retry can be answered, sealed with the Encryption SDK before it is stored (KMS unavailable: 503, nothing stored
+ * in plaintext, an audit record without PHI says so). A request without an `Idempotency-Key` stores no PHI, so it
+ * never loads the Encryption SDK. The model's input and output are kept by the endpoint's data capture (S3, PHI
+ * key), under the prediction id, which the audit record carries.
  *
  * Everything here is injected (clients, breaker, lazy modules, clock, ids) so tests and the benchmark can run
  * it with fakes; lambdas/predictions/handler.ts wires the real ones.
@@ -34,10 +38,10 @@ import type { HttpRequest, RouteHandler } from '../shared/middleware';
 import { errorSummary, logger, metrics } from '../shared/observability';
 import type { PhiPurpose } from '../shared/phi-envelope';
 import { ProblemError, problems, type FieldIssue } from '../shared/problem';
-import { AUDIT_RECORD_PURPOSE, inputHash, readSealedRecord, writeAudit, type AuditEntry } from './audit';
+import { inputHash, writeAudit, type AuditEntry } from './audit';
 import type { PredictionsConfig } from './config';
 import { decide, type Decision, type PredictionBody } from './decision';
-import type { IdempotentPredictions, StoredAnswer } from './idempotency';
+import { ANSWER_PURPOSE, type IdempotentPredictions, type StoredAnswer } from './idempotency';
 import { infer } from './inference';
 import { MAX_BODY_BYTES, parseIdempotencyKey, parsePredictionRequest, type PredictionInput } from './request';
 
@@ -171,7 +175,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
   /** Audit write that must succeed: otherwise the answer is withheld (503). */
   async function auditOrFail(facts: RequestFacts, entry: AuditEntry): Promise<void> {
     try {
-      await writeAudit(deps.dynamoDb, config.auditTableName, entry, facts.req.signal);
+      await writeAudit(deps.dynamoDb, config.auditTableName, entry);
     } catch (err) {
       metrics.addMetric('AuditWriteFailure', MetricUnit.Count, 1);
       logger.error('audit write failed', { auditId: facts.auditId, ...errorSummary(err) });
@@ -187,7 +191,7 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
   /** Audit write for a request that is failing anyway: best effort, the original problem is what the client sees. */
   async function auditBestEffort(facts: RequestFacts, entry: AuditEntry): Promise<void> {
     try {
-      await writeAudit(deps.dynamoDb, config.auditTableName, entry, facts.req.signal);
+      await writeAudit(deps.dynamoDb, config.auditTableName, entry);
     } catch (err) {
       metrics.addMetric('AuditWriteFailure', MetricUnit.Count, 1);
       logger.error('audit write failed', { auditId: facts.auditId, ...errorSummary(err) });
@@ -211,8 +215,16 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       'PHI is never stored unencrypted, so the request was not completed; retry shortly.',
     );
 
-  /** Steps 3-6 for one validated request. */
-  async function predictOnce(facts: RequestFacts, v: Validated): Promise<PredictionBody> {
+  /**
+   * Steps 3-5 for one validated request. With `sealAnswer` (an idempotent request) the answer is also sealed
+   * for the idempotency store, before the audit record is written: an answer the store cannot keep encrypted is
+   * never released.
+   */
+  async function predictOnce(
+    facts: RequestFacts,
+    v: Validated,
+    sealAnswer: boolean,
+  ): Promise<{ body: PredictionBody; sealed?: Uint8Array }> {
     const predictionId = facts.auditId;
     const circuitBefore = deps.breaker.state;
     const outcome = await infer(
@@ -280,80 +292,52 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       ...extra,
     });
 
-    // 5. Seal what the clinician sent and what they got back, as one message. Any failure: fail closed.
-    let sealedRecord: Uint8Array;
-    try {
-      const envelope = await loadEnvelope();
-      sealedRecord = await envelope.seal(
-        AUDIT_RECORD_PURPOSE,
-        JSON.stringify({
-          rawBody: v.raw.toString('utf8'),
-          patientRef: v.input.patientRef ?? null,
-          patient: v.input.patient,
-          observations: v.input.observations,
-          features: v.input.features,
-          imputed: v.input.imputed,
-          answer: decision.kind === 'answer' ? decision.body : { problemType: decision.problem.type },
-        }),
-      );
-    } catch (err) {
-      if (err instanceof ProblemError) throw err;
-      metrics.addMetric('PhiEncryptionFailure', MetricUnit.Count, 1);
-      logger.error('PHI encryption failed; failing closed', errorSummary(err));
-      const problem = encryptionUnavailable();
-      await auditBestEffort(facts, entry({ outcome: 'failed', httpStatus: 503, problemType: problem.type }));
-      throw problem;
+    // The answer of an idempotent request is stored for retries: sealed first, or not at all (fail closed).
+    let sealed: Uint8Array | undefined;
+    if (sealAnswer && decision.kind === 'answer') {
+      try {
+        const envelope = await loadEnvelope();
+        sealed = await envelope.seal(ANSWER_PURPOSE, JSON.stringify(decision.body));
+      } catch (err) {
+        if (err instanceof ProblemError) throw err;
+        metrics.addMetric('PhiEncryptionFailure', MetricUnit.Count, 1);
+        logger.error('PHI encryption failed; failing closed', errorSummary(err));
+        const problem = encryptionUnavailable();
+        await auditBestEffort(
+          facts,
+          entry({ outcome: 'failed', httpStatus: 503, problemType: problem.type }),
+        );
+        throw problem;
+      }
     }
 
-    // 6. The audit record, then the answer.
-    await auditOrFail(facts, entry({ sealedRecord }));
+    // The audit record, then the answer.
+    await auditOrFail(facts, entry({}));
     if (decision.kind === 'problem') throw decision.problem;
-    logger.info('prediction decided', {
+    // Carried by the stack's one "request completed" line (the keys are reset after each request).
+    logger.appendKeys({
       decision: decision.code,
       requiresClinicianReview: decision.body.requiresClinicianReview,
-      fallbackMethod: decision.body.fallback?.method,
-      fallbackReason: decision.body.fallback?.reason,
+      ...(decision.body.fallback
+        ? { fallbackMethod: decision.body.fallback.method, fallbackReason: decision.body.fallback.reason }
+        : {}),
       modelVariant: model.variant,
     });
-    return decision.body;
+    return sealed ? { body: decision.body, sealed } : { body: decision.body };
   }
 
-  /** An idempotent retry: the original answer, opened from the original audit record. */
+  /** An idempotent retry: the original answer, opened from the idempotency store. */
   async function replay(facts: RequestFacts, v: Validated, stored: StoredAnswer): Promise<ApiResult> {
-    let sealed: Uint8Array | undefined;
-    try {
-      sealed = await readSealedRecord(
-        deps.dynamoDb,
-        config.auditTableName,
-        stored.predictionId,
-        facts.req.signal,
-      );
-    } catch (err) {
-      logger.error('original audit record could not be read', errorSummary(err));
-      throw problems.unavailable(
-        'audit-unavailable',
-        'The audit trail is unavailable',
-        2,
-        'Retry with the same key.',
-      );
-    }
-    if (!sealed) {
-      logger.error('idempotency record points at an audit record without a sealed record', {
-        replayOf: stored.predictionId,
-      });
-      throw problems.internal();
-    }
     let body: PredictionBody;
     try {
       const envelope = await loadEnvelope();
-      const record = JSON.parse((await envelope.open(AUDIT_RECORD_PURPOSE, sealed)).toString('utf8')) as {
-        answer: PredictionBody;
-      };
-      body = record.answer;
+      body = JSON.parse(
+        (await envelope.open(ANSWER_PURPOSE, Buffer.from(stored.sealed, 'base64'))).toString('utf8'),
+      ) as PredictionBody;
     } catch (err) {
       if (err instanceof ProblemError) throw err;
       metrics.addMetric('PhiEncryptionFailure', MetricUnit.Count, 1);
-      logger.error('sealed record could not be opened', errorSummary(err));
+      logger.error('stored answer could not be opened', errorSummary(err));
       throw encryptionUnavailable();
     }
     await auditOrFail(facts, {
@@ -381,53 +365,49 @@ export function createPredictionRoute(deps: PredictionDeps): RouteHandler {
       subject: subjectOf(req.event),
       raw: Buffer.alloc(0),
     };
+    let v: Validated;
     try {
-      let v: Validated;
-      try {
-        v = validateRequest(req.event, facts, config);
-      } catch (err) {
-        if (err instanceof ProblemError) {
-          rate('ValidationFailure', true);
-          await auditBestEffort(facts, {
-            ...baseEntry(facts),
-            outcome: 'rejected',
-            httpStatus: err.status,
-            problemType: err.type,
-            inputHash: inputHash(facts.auditId, facts.raw),
-            latencyMs: elapsed(facts),
-          });
-        }
-        throw err;
+      v = validateRequest(req.event, facts, config);
+    } catch (err) {
+      if (err instanceof ProblemError) {
+        rate('ValidationFailure', true);
+        await auditBestEffort(facts, {
+          ...baseEntry(facts),
+          outcome: 'rejected',
+          httpStatus: err.status,
+          problemType: err.type,
+          inputHash: inputHash(facts.auditId, facts.raw),
+          latencyMs: elapsed(facts),
+        });
       }
-      rate('ValidationFailure', false);
-
-      if (v.idempotencyKey === undefined) {
-        return jsonResponse(200, await predictOnce(facts, v), req.requestId);
-      }
-      const idempotency = await deps.idempotency();
-      const bodyHash = createHash('sha256')
-        .update(v.subject)
-        .update('\n')
-        .update(v.idempotencyKey)
-        .update('\n')
-        .update(v.raw)
-        .digest('hex');
-      const run = await idempotency.execute(
-        { subject: v.subject, key: v.idempotencyKey, bodyHash },
-        req.context,
-        async () => {
-          const body = await predictOnce(facts, v);
-          return {
-            stored: { predictionId: body.predictionId },
-            value: body,
-          };
-        },
-      );
-      rate('IdempotentReplay', run.replayed);
-      if (!run.replayed && run.fresh) return jsonResponse(200, run.fresh, req.requestId);
-      return await replay(facts, v, run.stored);
-    } finally {
-      metrics.addMetric('PredictionLatency', MetricUnit.Milliseconds, elapsed(facts));
+      throw err;
     }
+    rate('ValidationFailure', false);
+
+    if (v.idempotencyKey === undefined) {
+      return jsonResponse(200, (await predictOnce(facts, v, false)).body, req.requestId);
+    }
+    const idempotency = await deps.idempotency();
+    const bodyHash = createHash('sha256')
+      .update(v.subject)
+      .update('\n')
+      .update(v.idempotencyKey)
+      .update('\n')
+      .update(v.raw)
+      .digest('hex');
+    const run = await idempotency.execute(
+      { subject: v.subject, key: v.idempotencyKey, bodyHash },
+      req.context,
+      async () => {
+        const { body, sealed } = await predictOnce(facts, v, true);
+        return {
+          stored: { predictionId: body.predictionId, sealed: Buffer.from(sealed!).toString('base64') },
+          value: body,
+        };
+      },
+    );
+    rate('IdempotentReplay', run.replayed);
+    if (!run.replayed && run.fresh) return jsonResponse(200, run.fresh, req.requestId);
+    return await replay(facts, v, run.stored);
   };
 }

@@ -8,28 +8,19 @@
  * by-subject index keys `gsi1pk` = subject, `gsi1sk` = `<at>#<auditId>`. Audit items never carry the table's TTL
  * attribute, and the function's role may only add them (append-only), never change or delete one.
  *
- * The input itself, with the answer the clinician saw, is kept only as an Encryption SDK message
- * (`sealedRecord`, purpose `prediction-record`, see lambdas/shared/phi-envelope.ts), so a reviewer with decrypt
- * rights can reconstruct a decision and check it against `inputHash`. An idempotent retry is answered from the
- * same sealed record: the idempotency store itself holds no PHI, only which record to read.
+ * The input itself is not here. The endpoint's data capture keeps what the model received and returned (S3,
+ * encrypted with the PHI key) under the prediction id, which is this record's `auditId`, so a reviewer with
+ * access to the capture can reconstruct a decision and check the body against `inputHash`.
  *
  * `inputHash` is SHA-256 over the audit id and the raw body: salted with the record's own id so that equal
- * inputs are not linkable across records, and verifiable from the decrypted body.
+ * inputs are not linkable across records, yet verifiable by whoever holds the body.
  */
 import { createHash } from 'node:crypto';
-import {
-  GetItemCommand,
-  PutItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /** Partition-key attribute and prefix of audit items (lib/constructs/phi-table.ts). */
 export const PARTITION_KEY = 'pk';
 export const AUDIT_KEY_PREFIX = 'AUDIT#';
-
-/** The sealed purpose of the audit record's PHI. */
-export const AUDIT_RECORD_PURPOSE = 'prediction-record';
 
 /** Who writes these records. */
 export const AUDIT_ACTOR = 'api:predictions';
@@ -60,8 +51,6 @@ export interface AuditEntry {
   /** The problem type of a refused or failed request. */
   readonly problemType?: string;
   readonly inputHash: string;
-  /** Encryption SDK message holding the raw input and the answer (PHI). */
-  readonly sealedRecord?: Uint8Array;
   /** For an idempotent replay: the prediction replayed. */
   readonly replayOf?: string;
   readonly latencyMs: number;
@@ -117,17 +106,18 @@ export function auditItem(e: AuditEntry): Record<string, AttributeValue> {
   if (e.fallbackMethod) item.fallbackMethod = S(e.fallbackMethod);
   if (e.fallbackReason) item.fallbackReason = S(e.fallbackReason);
   if (e.problemType) item.problemType = S(e.problemType);
-  if (e.sealedRecord) item.sealedRecord = { B: e.sealedRecord };
   if (e.replayOf) item.replayOf = S(e.replayOf);
   return item;
 }
 
-/** Writes an entry once (never overwrites). Throws the SDK error when DynamoDB refuses or is unreachable. */
+/**
+ * Writes an entry once (never overwrites). Throws the SDK error when DynamoDB refuses or is unreachable. No
+ * per-call options: the client's own timeouts bound the call, and the SDK can reuse its resolved middleware.
+ */
 export async function writeAudit(
   client: DynamoDBClient,
   tableName: string,
   entry: AuditEntry,
-  signal?: AbortSignal,
 ): Promise<void> {
   await client.send(
     new PutItemCommand({
@@ -136,28 +126,5 @@ export async function writeAudit(
       ConditionExpression: 'attribute_not_exists(#pk)',
       ExpressionAttributeNames: { '#pk': PARTITION_KEY },
     }),
-    signal ? { abortSignal: signal } : undefined,
   );
-}
-
-/**
- * Reads the sealed record of an audit entry (strongly consistent in this region). Undefined when the entry has
- * none; throws the SDK error when DynamoDB is unavailable.
- */
-export async function readSealedRecord(
-  client: DynamoDBClient,
-  tableName: string,
-  auditId: string,
-  signal?: AbortSignal,
-): Promise<Uint8Array | undefined> {
-  const out = await client.send(
-    new GetItemCommand({
-      TableName: tableName,
-      Key: keyOf(auditId),
-      ConsistentRead: true,
-      ProjectionExpression: 'sealedRecord',
-    }),
-    signal ? { abortSignal: signal } : undefined,
-  );
-  return out.Item?.sealedRecord?.B;
 }

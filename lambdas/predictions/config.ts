@@ -3,7 +3,7 @@
  * which the api stack fills from the data and inference tiers. A bad value never reaches a request: the
  * handler answers 500 and logs the offending variable names (never values).
  */
-import * as z from 'zod/mini';
+import { EnvReader, KMS_KEY_ARN, RESOURCE_NAME } from '../shared/env';
 import type { FallbackMode, ModelIdentity } from './decision';
 import type { IdempotencyTable } from './idempotency';
 import { DEFAULT_IMPUTATION, type ImputationDefaults } from './request';
@@ -24,68 +24,61 @@ export interface PredictionsConfig {
   readonly imputation: ImputationDefaults;
 }
 
-const name = z.string().check(z.regex(/^[A-Za-z0-9_.:/-]{1,255}$/));
-const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
-const positive = z.number().check(z.gt(0), z.lte(1000));
-
-const Env = z.object({
-  AUDIT_TABLE_NAME: name,
-  IDEMPOTENCY_TABLE_NAME: name,
-  IDEMPOTENCY_TTL_SECONDS: z._default(int(60, 7 * 24 * 3600), 3600),
-  PHI_KEY_ARN: z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/)),
-  SAGEMAKER_ENDPOINT_NAME: z.string().check(z.regex(/^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/)),
-  MODEL_NAME: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/)),
-  MODEL_VERSION: z.string().check(z.regex(/^[A-Za-z0-9._+-]{1,64}$/)),
-  CONFIDENCE_THRESHOLD: z.coerce.number().check(z.gte(0), z.lte(1)),
-  FALLBACK_MODE: z._default(z.enum(['news2', 'none']), 'news2'),
-  INFERENCE_BUDGET_MS: z._default(int(100, 20000), 3000),
-  INFERENCE_RESERVE_MS: z._default(int(0, 20000), 2500),
-  CIRCUIT_FAILURE_THRESHOLD: z._default(int(1, 1000), 5),
-  CIRCUIT_OPEN_SECONDS: z._default(int(1, 3600), 30),
-  IMPUTATION_DEFAULTS: z.optional(z.string().check(z.maxLength(1000))),
-});
-
-const Imputation = z.strictObject({ ageYears: positive, weightKg: positive, glucoseMmolL: positive });
-
 export type ConfigResult =
   | { readonly ok: true; readonly config: PredictionsConfig }
   | { readonly ok: false; readonly invalid: readonly string[] };
 
+const positive = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 1000;
+
 /** Validates the environment. `invalid` lists variable names only: values may be sensitive. */
 export function loadPredictionsConfig(env: Readonly<Record<string, string | undefined>>): ConfigResult {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, invalid: [...new Set(parsed.error.issues.map((i) => String(i.path[0])))] };
-  }
-  const e = parsed.data;
+  const e = new EnvReader(env);
+  const config: PredictionsConfig = {
+    auditTableName: e.string('AUDIT_TABLE_NAME', RESOURCE_NAME),
+    idempotencyTable: {
+      tableName: e.string('IDEMPOTENCY_TABLE_NAME', RESOURCE_NAME),
+      expiresAfterSeconds: e.int('IDEMPOTENCY_TTL_SECONDS', 60, 7 * 24 * 3600, 3600),
+    },
+    phiKeyArn: e.string('PHI_KEY_ARN', KMS_KEY_ARN),
+    endpointName: e.string('SAGEMAKER_ENDPOINT_NAME', /^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$/),
+    model: {
+      name: e.string('MODEL_NAME', /^[A-Za-z0-9._-]{1,64}$/),
+      version: e.string('MODEL_VERSION', /^[A-Za-z0-9._+-]{1,64}$/),
+    },
+    confidenceThreshold: e.number('CONFIDENCE_THRESHOLD', 0, 1),
+    fallbackMode: e.oneOf('FALLBACK_MODE', ['news2', 'none'] as const, 'news2'),
+    inference: {
+      budgetMs: e.int('INFERENCE_BUDGET_MS', 100, 20000, 3000),
+      reserveMs: e.int('INFERENCE_RESERVE_MS', 0, 20000, 2500),
+    },
+    circuit: {
+      failureThreshold: e.int('CIRCUIT_FAILURE_THRESHOLD', 1, 1000, 5),
+      openMs: e.int('CIRCUIT_OPEN_SECONDS', 1, 3600, 30) * 1000,
+    },
+    imputation: DEFAULT_IMPUTATION,
+  };
+  const raw = e.optional('IMPUTATION_DEFAULTS', /^[\s\S]{1,1000}$/);
   let imputation = DEFAULT_IMPUTATION;
-  if (e.IMPUTATION_DEFAULTS !== undefined) {
+  if (raw !== undefined) {
     let json: unknown;
     try {
-      json = JSON.parse(e.IMPUTATION_DEFAULTS);
+      json = JSON.parse(raw);
     } catch {
-      return { ok: false, invalid: ['IMPUTATION_DEFAULTS'] };
+      json = undefined;
     }
-    const imp = Imputation.safeParse(json);
-    if (!imp.success) return { ok: false, invalid: ['IMPUTATION_DEFAULTS'] };
-    imputation = imp.data;
+    const o = json as Record<string, unknown> | undefined;
+    const keys = o && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o).sort().join() : '';
+    if (
+      keys !== 'ageYears,glucoseMmolL,weightKg' ||
+      !positive(o!.ageYears) ||
+      !positive(o!.weightKg) ||
+      !positive(o!.glucoseMmolL)
+    ) {
+      return { ok: false, invalid: [...e.invalid, 'IMPUTATION_DEFAULTS'] };
+    }
+    imputation = { ageYears: o!.ageYears, weightKg: o!.weightKg, glucoseMmolL: o!.glucoseMmolL };
   }
-  return {
-    ok: true,
-    config: {
-      auditTableName: e.AUDIT_TABLE_NAME,
-      idempotencyTable: {
-        tableName: e.IDEMPOTENCY_TABLE_NAME,
-        expiresAfterSeconds: e.IDEMPOTENCY_TTL_SECONDS,
-      },
-      phiKeyArn: e.PHI_KEY_ARN,
-      endpointName: e.SAGEMAKER_ENDPOINT_NAME,
-      model: { name: e.MODEL_NAME, version: e.MODEL_VERSION },
-      confidenceThreshold: e.CONFIDENCE_THRESHOLD,
-      fallbackMode: e.FALLBACK_MODE,
-      inference: { budgetMs: e.INFERENCE_BUDGET_MS, reserveMs: e.INFERENCE_RESERVE_MS },
-      circuit: { failureThreshold: e.CIRCUIT_FAILURE_THRESHOLD, openMs: e.CIRCUIT_OPEN_SECONDS * 1000 },
-      imputation,
-    },
-  };
+  if (e.invalid.length > 0) return { ok: false, invalid: e.invalid };
+  return { ok: true, config: { ...config, imputation } };
 }

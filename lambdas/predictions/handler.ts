@@ -4,17 +4,16 @@
  * the platform's middleware stack (lambdas/shared/middleware.ts).
  *
  * Loaded at cold start: middy, Powertools, the SageMaker runtime and DynamoDB clients. Loaded on first use:
- * the Encryption SDK (first accepted request) and Powertools idempotency (first request with an
- * `Idempotency-Key`). Under provisioned concurrency both are loaded during initialisation instead, which is off
+ * the SSM client of the fallback flag (first read), the Encryption SDK (first accepted request) and Powertools
+ * idempotency (first request with an `Idempotency-Key`). Under provisioned concurrency both are loaded during initialisation instead, which is off
  * the request path there.
  */
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CircuitBreaker } from '../shared/circuit-breaker';
 import { dynamoDb } from '../shared/clients/dynamodb';
 import { FallbackFlag, FlaggedCircuitBreaker } from '../shared/fallback-flag';
 import { sageMakerRuntime } from '../shared/clients/sagemaker-runtime';
 import { httpStack, type RouteHandler } from '../shared/middleware';
-import { logger, tracer } from '../shared/observability';
+import { logger } from '../shared/observability';
 import { problems } from '../shared/problem';
 import { createPredictionRoute, type PhiSealer } from './app';
 import { loadPredictionsConfig } from './config';
@@ -73,12 +72,13 @@ function fallbackFlag(): FallbackFlag | undefined {
     return undefined;
   }
   const ttlSeconds = Number(process.env.FALLBACK_FLAG_TTL_SECONDS ?? '30');
-  const ssm = tracer.captureAWSv3Client(
-    new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 500 } }),
-  );
   return new FallbackFlag({
     ttlMs: (Number.isFinite(ttlSeconds) && ttlSeconds >= 0 ? ttlSeconds : 30) * 1000,
-    read: async () => (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value,
+    // The SSM client loads on the first read (once per container), not at cold start.
+    read: async () => {
+      const { ssm, GetParameterCommand } = await import('../shared/clients/ssm');
+      return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+    },
   });
 }
 

@@ -6,8 +6,9 @@
  *   another's answer. Powertools stores only a SHA-256 of it.
  * - The payload check compares a hash of the key scope and the raw body: reusing a key with a different body
  *   is a 422, as the IETF Idempotency-Key draft asks; a second request while the first runs is a 409.
- * - What is stored is where the answer is (the prediction's audit record, whose sealed record holds the
- *   answer), never the answer: the idempotency store holds no PHI, encrypted or not.
+ * - What is stored is the answer sealed with the Encryption SDK (purpose `prediction-answer`), never the answer in
+ *   plain: it is PHI. It lives only as long as the idempotency window (the table's TTL removes it), unlike the
+ *   audit record, which holds no PHI and is kept for the audit period.
  * - The key prefix is fixed (`predictions-v1`), not the function name, so a retry that lands in the other
  *   region after a failover finds the record replicated by the global table.
  */
@@ -29,9 +30,14 @@ export interface IdempotencyTable {
   readonly expiresAfterSeconds: number;
 }
 
-/** What the idempotent unit stores: which prediction (and so which audit record) holds the sealed answer. */
+/** The Encryption SDK purpose of a stored answer (lambdas/shared/phi-envelope.ts). */
+export const ANSWER_PURPOSE = 'prediction-answer';
+
+/** What the idempotent unit stores: the prediction id and its answer, sealed. */
 export interface StoredAnswer {
   readonly predictionId: string;
+  /** Base64 Encryption SDK message of the answer's JSON. */
+  readonly sealed: string;
 }
 
 export interface IdempotentRun<T> {

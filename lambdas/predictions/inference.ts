@@ -9,7 +9,6 @@
  * Gateway's 29-second integration timeout, so the client always gets our answer, never a gateway timeout.
  */
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import * as z from 'zod/mini';
 import type { CircuitBreaker } from '../shared/circuit-breaker';
 import type { ModelFeatures } from './request';
 
@@ -35,11 +34,28 @@ export function modelPayload(f: ModelFeatures): Record<string, number | string> 
 }
 
 /** What the model container returns (the serving contract in docs/api.md#model-contract). */
-const ModelAnswer = z.object({
-  score: z.number().check(z.gte(0), z.lte(1)),
-  label: z.string().check(z.minLength(1), z.maxLength(64)),
-  confidence: z.number().check(z.gte(0), z.lte(1)),
-});
+interface ModelAnswer {
+  readonly score: number;
+  readonly label: string;
+  readonly confidence: number;
+}
+
+const probability = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
+
+/** The model's answer, or undefined when the body breaks the serving contract. Extra members are ignored. */
+export function readModelAnswer(body: Uint8Array | undefined): ModelAnswer | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body ?? new Uint8Array()).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null) return undefined;
+  const { score, label, confidence } = json as Record<string, unknown>;
+  if (!probability(score) || !probability(confidence)) return undefined;
+  if (typeof label !== 'string' || label.length < 1 || label.length > 64) return undefined;
+  return { score, label, confidence };
+}
 
 export type UnavailableReason = 'throttled' | 'not-ready' | 'unavailable' | 'timeout' | 'circuit-open';
 
@@ -177,13 +193,7 @@ export async function infer(
           latencyMs: elapsed(),
         };
   }
-  let answer: z.infer<typeof ModelAnswer> | undefined;
-  try {
-    const parsed = ModelAnswer.safeParse(JSON.parse(Buffer.from(body ?? new Uint8Array()).toString('utf8')));
-    if (parsed.success) answer = parsed.data;
-  } catch {
-    answer = undefined;
-  }
+  const answer = readModelAnswer(body);
   if (!answer) {
     // A 200 the platform cannot read means the deployed model broke its contract: count it against the circuit.
     breaker.recordFailure();

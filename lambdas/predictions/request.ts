@@ -257,10 +257,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 /** Field-name key: NFKC, lower case, no spaces, `_`, `-` or `.`. */
 const nameKey = (raw: string): string =>
-  raw
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s_.-]/g, '');
+  // NFKC only when needed: it is the costliest step and a no-op on ASCII.
+  (/^[\x20-\x7e]*$/.test(raw) ? raw : raw.normalize('NFKC')).toLowerCase().replace(/[\s_.-]/g, '');
 
 /** A pointer token for a client-chosen key: escaped and cut to 64 characters so a problem never echoes a payload. */
 const keyToken = (key: string): string => (key.length > 64 ? `${key.slice(0, 64)}…` : key);

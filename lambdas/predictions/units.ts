@@ -114,11 +114,9 @@ const UNITS: Readonly<Record<Quantity, ReadonlyMap<string, UnitDef>>> = {
 /** Normalises a unit spelling: lower case, no spaces, dots or degree signs (`°F`, `º F`, `deg. F` → `f`/`degf`). */
 export function unitKey(raw: string): string {
   // Degree-like signs go before NFKC, which would turn the ordinal indicator º into the letter o.
-  return raw
-    .replace(/[°º˚]/g, '')
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s.°˚]/g, '');
+  const stripped = raw.replace(/[°º˚]/g, '');
+  const normal = /^[\x20-\x7e]*$/.test(stripped) ? stripped : stripped.normalize('NFKC');
+  return normal.toLowerCase().replace(/[\s.°˚]/g, '');
 }
 
 /** The unit of a quantity for a spelling, or undefined when the spelling is not accepted. */

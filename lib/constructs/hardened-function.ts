@@ -68,7 +68,25 @@ export interface HardenedFunctionProps {
    * @default - esbuild's defaults
    */
   readonly loader?: Record<string, string>;
+  /**
+   * Package.json fields esbuild resolves entry points from, in order. `['module', 'main']` picks the ESM builds
+   * of dual packages (the AWS SDK, the Encryption SDK), which tree-shake to a fraction of their CommonJS size.
+   * @default - esbuild's default for Node (`main`, then `module`)
+   */
+  readonly mainFields?: string[];
+  /**
+   * Bundle as ES modules split into chunks: code the handler reaches only through `import()` (what only some
+   * requests need) goes into chunks that Node loads on first use, so it costs nothing at cold start, and stays
+   * tree-shaken (a single CommonJS file keeps lazily imported modules whole). The handler file is `index.mjs`.
+   * NodejsFunction writes one file, so a second esbuild run with `--splitting` replaces it after bundling.
+   * @default false - one CommonJS file
+   */
+  readonly codeSplitting?: boolean;
 }
+
+/** ES-module bundles still contain CommonJS dependencies that call `require` (Node built-ins). */
+export const ESM_REQUIRE_BANNER =
+  "import{createRequire as __cjsRequire}from'node:module';const require=__cjsRequire(import.meta.url);";
 
 /**
  * A Lambda function from `lambdas/<name>/handler.ts`, bundled locally by esbuild (never Docker), with the
@@ -130,11 +148,63 @@ export class HardenedFunction extends Construct {
         minify: true,
         sourceMap: true,
         target: 'node24',
-        format: nodejs.OutputFormat.CJS,
+        format: props.codeSplitting ? nodejs.OutputFormat.ESM : nodejs.OutputFormat.CJS,
         externalModules: props.externalModules ?? [],
         loader: props.loader,
+        mainFields: props.mainFields,
         forceDockerBundling: false,
+        ...(props.codeSplitting
+          ? {
+              banner: ESM_REQUIRE_BANNER,
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  splittingCommand(
+                    path.join(inputDir, 'lambdas', props.lambdaName, 'handler.ts'),
+                    outputDir,
+                    {
+                      mainFields: props.mainFields,
+                      externalModules: props.externalModules ?? [],
+                    },
+                  ),
+                ],
+              },
+            }
+          : {}),
       },
     });
   }
+}
+
+/**
+ * The esbuild command that rebuilds a handler as split ES modules into the asset's output directory: the same
+ * options as the NodejsFunction bundle (node24, minified, source maps), `index.mjs` as the entry and the
+ * chunks under `chunks/`.
+ */
+export function splittingCommand(
+  entry: string,
+  outputDir: string,
+  opts: { mainFields?: readonly string[]; externalModules?: readonly string[] } = {},
+): string {
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    quote(path.join(REPO_ROOT, 'node_modules', '.bin', 'esbuild')),
+    quote(entry),
+    '--bundle',
+    '--platform=node',
+    '--target=node24',
+    '--format=esm',
+    '--minify',
+    '--sourcemap',
+    '--splitting',
+    quote(`--outdir=${outputDir}`),
+    '--entry-names=index',
+    quote('--chunk-names=chunks/[name]-[hash]'),
+    '--out-extension:.js=.mjs',
+    quote(`--banner:js=${ESM_REQUIRE_BANNER}`),
+    ...(opts.mainFields ? [`--main-fields=${opts.mainFields.join(',')}`] : []),
+    ...(opts.externalModules ?? []).map((m) => quote(`--external:${m}`)),
+    '--log-level=warning',
+  ].join(' ');
 }

@@ -105,3 +105,28 @@ describe('contracts with the data tier (lib/constructs/phi-table.ts)', () => {
     expect(IDEMPOTENCY_KEY_PREFIX.startsWith('AUDIT')).toBe(false);
   });
 });
+
+describe('SDK clients', () => {
+  test('every client has connection and request timeouts that abort (not just warn) and bounded retries', async () => {
+    const configs = [
+      (await import('../../../lambdas/shared/clients/dynamodb')).DYNAMODB_CLIENT_CONFIG,
+      (await import('../../../lambdas/shared/clients/kms')).KMS_CLIENT_CONFIG,
+      (await import('../../../lambdas/shared/clients/sagemaker')).SAGEMAKER_CLIENT_CONFIG,
+      (await import('../../../lambdas/shared/clients/sagemaker-runtime')).SAGEMAKER_RUNTIME_CLIENT_CONFIG,
+      (await import('../../../lambdas/shared/clients/ssm')).SSM_CLIENT_CONFIG,
+    ];
+    for (const c of configs) {
+      expect(c.maxAttempts).toBeGreaterThanOrEqual(1);
+      expect(c.maxAttempts).toBeLessThanOrEqual(3);
+      expect(c.requestHandler).toMatchObject({
+        connectionTimeout: expect.any(Number) as number,
+        requestTimeout: expect.any(Number) as number,
+        throwOnRequestTimeout: true,
+      });
+      // Worst case of one call, all attempts at the request timeout, stays well inside the 10 s Lambda timeout.
+      expect(
+        c.maxAttempts * (c.requestHandler.connectionTimeout + c.requestHandler.requestTimeout),
+      ).toBeLessThanOrEqual(7000);
+    }
+  });
+});

@@ -3,7 +3,6 @@
  * on DynamoDB is exercised against moto_server in predictions.integration.test.ts).
  */
 import './support/env';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import type {
   IdempotentPredictions,
@@ -62,7 +61,7 @@ const post = (key: string, body: unknown = VALID_BODY, subject?: string) =>
     lambdaContext(),
   );
 
-test('a retry gets the original answer, opened from the original audit record, and is audited as a replay', async () => {
+test('a retry gets the original answer, opened from the sealed copy, and is audited as a replay', async () => {
   h.answer(0.83, 0.91);
   const first = await post('k-1');
   expect(first.statusCode).toBe(200);
@@ -99,16 +98,63 @@ test('the same key with a different body is refused', async () => {
   expect(res.statusCode).toBe(422);
 });
 
-test('the original audit record unreadable: 503; missing: 500', async () => {
+test('the answer is stored sealed: the idempotency store never sees it in plain', async () => {
   h.answer(0.83, 0.91);
-  await post('k-1');
-  h.ddb.on(GetItemCommand).rejects(Object.assign(new Error('x'), { name: 'ThrottlingException' }));
-  const unreadable = await post('k-1');
-  expect(unreadable.statusCode).toBe(503);
-  expect(problemOf(unreadable).type).toBe('urn:clinical-ai:problem:audit-unavailable');
-  h.ddb.on(GetItemCommand).resolves({});
-  const missing = await post('k-1');
-  expect(missing.statusCode).toBe(500);
+  const first = await post('k-1');
+  const [stored] = [...memory.stored.values()];
+  const predictionId = (JSON.parse(first.body) as { predictionId: string }).predictionId;
+  expect(stored.answer.predictionId).toBe(predictionId);
+  const sealed = Buffer.from(stored.answer.sealed, 'base64');
+  expect(sealed.includes(Buffer.from('high-risk'))).toBe(false);
+  expect(sealed.includes(Buffer.from(predictionId))).toBe(false);
+  expect(h.kms.calls.generateDataKey).toBe(1);
+});
+
+test('KMS unavailable on an idempotent request: 503, nothing stored, the audit record says so', async () => {
+  h.answer(0.83, 0.91);
+  h.kms.setDown(true);
+  const res = await post('k-2');
+  expect(res.statusCode).toBe(503);
+  expect(res.headers?.['Retry-After']).toBe('2');
+  expect(problemOf(res).type).toBe('urn:clinical-ai:problem:encryption-unavailable');
+  expect(memory.stored.size).toBe(0);
+  expect([...h.table.values()]).toMatchObject([
+    { outcome: { S: 'failed' }, httpStatus: { N: '503' }, problemType: { S: 'encryption-unavailable' } },
+  ]);
+  for (const phi of ['MRN-00042', '101.3', '38.5', 'high-risk'])
+    expect(JSON.stringify(h.puts)).not.toContain(phi);
+  expect(out.metric('PhiEncryptionFailure')).toEqual([1]);
+});
+
+test('a stored answer that does not open (tampered or KMS refusing): 503, nothing released', async () => {
+  h.answer(0.83, 0.91);
+  await post('k-3');
+  const [k, entry] = [...memory.stored.entries()][0];
+  const bytes = Buffer.from(entry.answer.sealed, 'base64');
+  bytes[bytes.length - 10] ^= 0xff;
+  memory.stored.set(k, { ...entry, answer: { ...entry.answer, sealed: bytes.toString('base64') } });
+  const res = await post('k-3');
+  expect(res.statusCode).toBe(503);
+  expect(res.body).not.toContain('high-risk');
+});
+
+test('the Encryption SDK failing to load is a 500 with nothing but the request id', async () => {
+  const broken = harness({
+    idempotency: () => Promise.resolve(memory as unknown as IdempotentPredictions),
+    envelope: () => Promise.reject(new Error('Cannot find module /var/task/chunks/phi-envelope.mjs')),
+  });
+  broken.answer(0.83, 0.91);
+  const res = await broken.handler(
+    apiEvent({
+      body: JSON.stringify(VALID_BODY),
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'k-4' },
+    }),
+    lambdaContext(),
+  );
+  release(broken);
+  expect(res.statusCode).toBe(500);
+  expect(problemOf(res).type).toBe('urn:clinical-ai:problem:internal-error');
+  expect(res.body).not.toMatch(/Cannot find module|var\/task|\.mjs/);
 });
 
 test('KMS unavailable on replay: 503, nothing released', async () => {

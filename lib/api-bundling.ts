@@ -1,0 +1,27 @@
+/**
+ * How the api lambdas are bundled: shared by the api stack (HardenedFunction props) and by `npm run bench:lambda`,
+ * so that the benchmark measures exactly the bundles that deploy.
+ */
+import { ESM_REQUIRE_BANNER } from './constructs/hardened-function';
+
+/** Prefer the ESM builds of dual packages: the AWS SDK and the Encryption SDK tree-shake to far less. */
+export const API_LAMBDA_MAIN_FIELDS: readonly string[] = ['module', 'main'];
+
+/**
+ * The esbuild options of an api lambda's final bundle (HardenedFunction with `codeSplitting` and
+ * `mainFields`: see `splittingCommand` in lib/constructs/hardened-function.ts).
+ */
+export const API_LAMBDA_ESBUILD = {
+  bundle: true,
+  minify: true,
+  sourcemap: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  splitting: true,
+  entryNames: 'index',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
+  banner: { js: ESM_REQUIRE_BANNER },
+  mainFields: [...API_LAMBDA_MAIN_FIELDS],
+} as const;
