@@ -4,8 +4,7 @@
  *
  * 1. Bundle size: each handler bundled exactly as it deploys (lib/api-bundling.ts: esbuild, minified, ES modules
  *    split into chunks, ESM main fields): all code files, without source maps; and what of it loads at cold start.
- * 2. Cold module load: `import()` of the handler in a fresh Node process, with `--enable-source-maps` as
- *    deployed; rounds interleave the handlers so load on the machine hits them alike; the median of the per-round
+ * 2. Cold module load: `import()` of the handler in a fresh Node process, with the deployed NODE_OPTIONS; rounds interleave the handlers so load on the machine hits them alike; the median of the per-round
  *    ratios to the bare handler, wall clock and CPU time (CPU time is the steadier reading on a busy machine).
  * 3. Warm per-request overhead: sequential requests in one process after a warm-up, every AWS call answered by
  *    an in-process fake SDK request handler (scripts/bench/fakes.ts), so SDK serialisation and signing count;
@@ -23,7 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
-import { API_LAMBDA_ESBUILD } from '../lib/api-bundling';
+import { API_LAMBDA_ESBUILD, API_LAMBDA_NODE_OPTIONS } from '../lib/api-bundling';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lambda-'));
@@ -37,7 +36,7 @@ const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-
 /** The environment the api stack gives the functions (names are placeholders: every call is answered in-process). */
 const ENV: NodeJS.ProcessEnv = {
   PATH: process.env.PATH,
-  NODE_OPTIONS: '--enable-source-maps',
+  NODE_OPTIONS: API_LAMBDA_NODE_OPTIONS,
   NODE_NO_WARNINGS: '1',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -165,6 +164,11 @@ interface WarmResult {
   readonly firstMs: number;
   readonly p50: number;
   readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+  /** CPU time per request (process user + system): what the handler costs, whatever else runs on the machine. */
+  readonly cpuP50: number;
+  readonly cpuP99: number;
   readonly mean: number;
   readonly rps: number;
   readonly kmsPer1000: number;
@@ -198,12 +202,17 @@ const context = () => ({ awsRequestId: 'lambda-' + n, functionName: 'bench', fun
   for (let i = 0; i < ${WARMUP}; i++) await call();
   const k0 = h.kmsCalls();
   const lat = new Float64Array(${REQUESTS});
+  const cpu = new Float64Array(${REQUESTS});
   const t0 = performance.now();
-  for (let i = 0; i < ${REQUESTS}; i++) { const s = performance.now(); await call(); lat[i] = performance.now() - s; }
+  for (let i = 0; i < ${REQUESTS}; i++) {
+    const c = process.cpuUsage(); const s = performance.now();
+    await call();
+    lat[i] = performance.now() - s; const u = process.cpuUsage(c); cpu[i] = (u.user + u.system) / 1000;
+  }
   const total = performance.now() - t0;
-  lat.sort();
-  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  fs.writeSync(3, JSON.stringify({ firstMs, p50: q(0.5), p99: q(0.99), mean: total / ${REQUESTS},
+  lat.sort(); cpu.sort();
+  const q = (a, p) => a[Math.min(a.length - 1, Math.floor(p * a.length))];
+  fs.writeSync(3, JSON.stringify({ firstMs, p50: q(lat, 0.5), p99: q(lat, 0.99), p999: q(lat, 0.999), max: lat[lat.length - 1], cpuP50: q(cpu, 0.5), cpuP99: q(cpu, 0.99), mean: total / ${REQUESTS},
     rps: ${REQUESTS} / (total / 1000), kmsPer1000: (h.kmsCalls() - k0) * 1000 / ${REQUESTS} }));
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
@@ -256,7 +265,7 @@ async function main(): Promise<void> {
   }
   const ratio = (v: Variant, k: 'wall' | 'cpu') => median(cold[v][k].map((t, i) => t / cold.bare[k][i]));
   console.log(
-    `\n2. Cold module load (import() in a fresh process, --enable-source-maps; median of ${COLD_ROUNDS} interleaved rounds)`,
+    `\n2. Cold module load (import() in a fresh process, NODE_OPTIONS as deployed; median of ${COLD_ROUNDS} interleaved rounds)`,
   );
   for (const v of VARIANTS) {
     console.log(
@@ -278,6 +287,10 @@ async function main(): Promise<void> {
       firstMs: median(xs.map((x) => x.firstMs)),
       p50: median(xs.map((x) => x.p50)),
       p99: median(xs.map((x) => x.p99)),
+      p999: median(xs.map((x) => x.p999)),
+      max: median(xs.map((x) => x.max)),
+      cpuP50: median(xs.map((x) => x.cpuP50)),
+      cpuP99: median(xs.map((x) => x.cpuP99)),
       rps: median(xs.map((x) => x.rps)),
       kmsPer1000: median(xs.map((x) => x.kmsPer1000)),
     };
@@ -288,6 +301,7 @@ async function main(): Promise<void> {
   );
   console.log(
     `   ${pad('handler', 16)}${lpad('p50', 11)}${lpad('p99', 11)}${lpad('p50 over bare', 15)}${lpad('p99 over bare', 15)}` +
+      `${lpad('p99.9', 9)}${lpad('max', 9)}${lpad('cpu p50', 10)}${lpad('cpu p99', 10)}${lpad('cpu p99 over', 14)}` +
       `${lpad('req/s/core', 12)}${lpad('KMS/1000', 10)}${lpad('1st request', 13)}`,
   );
   const rows: Record<string, ReturnType<typeof agg>> = {};
@@ -296,7 +310,9 @@ async function main(): Promise<void> {
     const over = (x: number) => (k === 'bare' ? '-' : `${x >= 0 ? '+' : ''}${ms(x)}`);
     console.log(
       `   ${pad(k, 16)}${lpad(ms(a.p50), 11)}${lpad(ms(a.p99), 11)}${lpad(over(a.p50 - bare.p50), 15)}` +
-        `${lpad(over(a.p99 - bare.p99), 15)}${lpad(a.rps.toFixed(0), 12)}${lpad(a.kmsPer1000.toFixed(1), 10)}` +
+        `${lpad(over(a.p99 - bare.p99), 15)}${lpad(ms(a.p999), 9)}${lpad(ms(a.max), 9)}` +
+        `${lpad(ms(a.cpuP50), 10)}${lpad(ms(a.cpuP99), 10)}` +
+        `${lpad(over(a.cpuP99 - bare.cpuP99), 14)}${lpad(a.rps.toFixed(0), 12)}${lpad(a.kmsPer1000.toFixed(1), 10)}` +
         `${lpad(ms(a.firstMs), 13)}`,
     );
   }

@@ -83,30 +83,31 @@ export const endpointCheck = (
 
 async function runCheck(check: DependencyCheck, timeoutMs: number): Promise<CheckResult> {
   const started = performance.now();
-  const signal = AbortSignal.timeout(timeoutMs);
+  const controller = new AbortController();
   const latency = (): number => Math.round((performance.now() - started) * 10) / 10;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     // The race guarantees the deadline even if a client ignores the abort signal.
     const ok = await Promise.race([
-      check.run(signal),
-      new Promise<never>((_, reject) =>
-        signal.addEventListener(
-          'abort',
-          () => reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
-          {
-            once: true,
-          },
-        ),
-      ),
+      check.run(controller.signal),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' }));
+        }, timeoutMs);
+      }),
     ]);
     return ok
       ? { status: 'pass', latencyMs: latency() }
       : { status: 'fail', observed: 'not-serving', latencyMs: latency() };
   } catch (err) {
     const summary = errorSummary(err);
-    const timedOut = signal.aborted || summary.name === 'TimeoutError' || summary.name === 'AbortError';
+    const timedOut =
+      controller.signal.aborted || summary.name === 'TimeoutError' || summary.name === 'AbortError';
     logger.warn('health check failed', { check: check.name, ...summary });
     return { status: 'fail', observed: timedOut ? 'timeout' : 'error', latencyMs: latency() };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

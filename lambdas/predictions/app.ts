@@ -41,11 +41,15 @@ import { ProblemError, problems, type FieldIssue } from '../shared/problem';
 import { inputHash, writeAudit, type AuditEntry } from './audit';
 import type { PredictionsConfig } from './config';
 import { decide, type Decision, type PredictionBody } from './decision';
-import { ANSWER_PURPOSE, type IdempotentPredictions, type StoredAnswer } from './idempotency';
+// Types only: the idempotency module (Powertools idempotency, JMESPath) loads on first use.
+import type { IdempotentPredictions, StoredAnswer } from './idempotency';
 import { infer } from './inference';
 import { MAX_BODY_BYTES, parseIdempotencyKey, parsePredictionRequest, type PredictionInput } from './request';
 
 export const ROUTE = 'POST /v1/predictions';
+
+/** The Encryption SDK purpose of an answer kept for idempotent retries (lambdas/shared/phi-envelope.ts). */
+export const ANSWER_PURPOSE = 'prediction-answer';
 
 /** Seals and opens PHI (lambdas/shared/phi-envelope.ts); loaded lazily. */
 export interface PhiSealer {

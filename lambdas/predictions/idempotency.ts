@@ -30,9 +30,6 @@ export interface IdempotencyTable {
   readonly expiresAfterSeconds: number;
 }
 
-/** The Encryption SDK purpose of a stored answer (lambdas/shared/phi-envelope.ts). */
-export const ANSWER_PURPOSE = 'prediction-answer';
-
 /** What the idempotent unit stores: the prediction id and its answer, sealed. */
 export interface StoredAnswer {
   readonly predictionId: string;

@@ -156,7 +156,16 @@ export async function infer(
     breaker.recordNeutral();
     return { kind: 'unavailable', reason: 'timeout', retryAfterSeconds: 1, latencyMs: elapsed() };
   }
-  const budgetSignal = AbortSignal.timeout(budget);
+  // One controller for the call, aborted by the budget or by the request's deadline; the timer and the listener
+  // are released as soon as the call settles (AbortSignal.timeout/any would keep both alive for the whole budget).
+  const controller = new AbortController();
+  let budgetSpent = false;
+  const timer = setTimeout(() => {
+    budgetSpent = true;
+    controller.abort();
+  }, budget);
+  const onDeadline = (): void => controller.abort();
+  call.signal.addEventListener('abort', onDeadline, { once: true });
   let body: Uint8Array | undefined;
   let variant: string | null = null;
   try {
@@ -168,7 +177,7 @@ export async function infer(
         InferenceId: call.predictionId,
         Body: new TextEncoder().encode(JSON.stringify(modelPayload(call.features))),
       }),
-      { abortSignal: AbortSignal.any([call.signal, budgetSignal]) },
+      { abortSignal: controller.signal },
     );
     body = out.Body;
     variant =
@@ -180,9 +189,7 @@ export async function infer(
       breaker.recordNeutral();
       throw err;
     }
-    const c = classifyInvokeError(
-      budgetSignal.aborted ? Object.assign(new Error(), { name: 'TimeoutError' }) : err,
-    );
+    const c = classifyInvokeError(budgetSpent ? Object.assign(new Error(), { name: 'TimeoutError' }) : err);
     breaker.recordFailure();
     return c.kind === 'model-error'
       ? { kind: 'model-error', reason: 'model-error', latencyMs: elapsed() }
@@ -192,6 +199,9 @@ export async function infer(
           retryAfterSeconds: c.retryAfterSeconds,
           latencyMs: elapsed(),
         };
+  } finally {
+    clearTimeout(timer);
+    call.signal.removeEventListener('abort', onDeadline);
   }
   const answer = readModelAnswer(body);
   if (!answer) {
