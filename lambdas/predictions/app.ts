@@ -96,18 +96,39 @@ interface Validated {
 
 const SUBJECT = /^[A-Za-z0-9:@._+-]{1,128}$/;
 
-/** The authenticated clinician: the Cognito user pool authorizer's `sub` claim. */
-export function subjectOf(event: ApiEvent): string | null {
+function claimsOf(event: ApiEvent): Record<string, unknown> {
   const claims: unknown = (event?.requestContext as { authorizer?: { claims?: unknown } } | undefined)
     ?.authorizer?.claims;
-  const sub = claims && typeof claims === 'object' ? (claims as { sub?: unknown }).sub : undefined;
+  return claims && typeof claims === 'object' ? (claims as Record<string, unknown>) : {};
+}
+
+/** The authenticated clinician: the Cognito user pool authorizer's `sub` claim. */
+export function subjectOf(event: ApiEvent): string | null {
+  const sub = claimsOf(event).sub;
   return typeof sub === 'string' && SUBJECT.test(sub) ? sub : null;
+}
+
+/**
+ * The Cognito groups of the caller. API Gateway passes `cognito:groups` as a string: one name, a
+ * comma-separated list, or a bracketed list (`[a b]`), depending on the number of groups.
+ */
+export function groupsOf(event: ApiEvent): string[] {
+  const raw = claimsOf(event)['cognito:groups'];
+  if (Array.isArray(raw)) return raw.filter((g): g is string => typeof g === 'string');
+  if (typeof raw !== 'string') return [];
+  return raw
+    .replace(/^\[|\]$/g, '')
+    .split(/[,\s]+/)
+    .filter((g) => g.length > 0);
 }
 
 /** Step 1: everything about the request that can be refused before any dependency is called. */
 export function validateRequest(event: ApiEvent, facts: RequestFacts, config: PredictionsConfig): Validated {
   const subject = subjectOf(event);
   if (subject === null) throw problems.unauthenticated();
+  if (config.requiredGroup !== undefined && !groupsOf(event).includes(config.requiredGroup)) {
+    throw problems.forbidden(`Predictions are for members of the ${config.requiredGroup} group.`);
+  }
   const query = event.queryStringParameters;
   if (query && typeof query === 'object' && Object.keys(query).length > 0) {
     throw problems.unexpectedInput(

@@ -22,6 +22,11 @@ export interface PredictionsConfig {
   readonly inference: { readonly budgetMs: number; readonly reserveMs: number };
   readonly circuit: { readonly failureThreshold: number; readonly openMs: number };
   readonly imputation: ImputationDefaults;
+  /**
+   * The Cognito group a caller must be in (`cognito:groups`).
+   * @default - any authenticated caller
+   */
+  readonly requiredGroup?: string;
 }
 
 export type ConfigResult =
@@ -58,6 +63,7 @@ export function loadPredictionsConfig(env: Readonly<Record<string, string | unde
     },
     imputation: DEFAULT_IMPUTATION,
   };
+  const requiredGroup = e.optional('REQUIRED_GROUP', /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u);
   const raw = e.optional('IMPUTATION_DEFAULTS', /^[\s\S]{1,1000}$/);
   let imputation = DEFAULT_IMPUTATION;
   if (raw !== undefined) {
@@ -80,5 +86,8 @@ export function loadPredictionsConfig(env: Readonly<Record<string, string | unde
     imputation = { ageYears: o!.ageYears, weightKg: o!.weightKg, glucoseMmolL: o!.glucoseMmolL };
   }
   if (e.invalid.length > 0) return { ok: false, invalid: e.invalid };
-  return { ok: true, config: { ...config, imputation } };
+  return {
+    ok: true,
+    config: { ...config, imputation, ...(requiredGroup === undefined ? {} : { requiredGroup }) },
+  };
 }

@@ -160,6 +160,9 @@ export const problems = {
       detail: 'No authenticated clinician identity reached the handler.',
       headers: { 'WWW-Authenticate': 'Bearer' },
     }),
+  /** 403: authenticated, but not allowed to use this route. */
+  forbidden: (detail: string): ProblemError =>
+    new ProblemError({ status: 403, type: 'forbidden', title: 'Not allowed', detail }),
   /** 404: no such route. */
   notFound: (): ProblemError =>
     new ProblemError({ status: 404, type: 'not-found', title: 'No such resource' }),

@@ -313,6 +313,36 @@ describe('answered predictions', () => {
   });
 });
 
+describe('authorisation by group', () => {
+  let h: Harness;
+  beforeAll(() => {
+    h = harness({ env: { REQUIRED_GROUP: 'clinicians' } });
+    h.answer(0.2, 0.9);
+  });
+  afterAll(() => release(h));
+
+  test.each(['clinicians', '[clinicians, nurses]', 'admins,clinicians', '[admins clinicians]'])(
+    'a member (cognito:groups %j) is served',
+    async (groups) => {
+      expect((await post(h, VALID_BODY, { groups })).statusCode).toBe(200);
+    },
+  );
+
+  test.each([undefined, '', 'admins', '[clinicians-readonly]'])(
+    'anyone else (cognito:groups %j) gets 403, audited as rejected',
+    async (groups) => {
+      const res = await post(h, VALID_BODY, groups === undefined ? {} : { groups });
+      expect(res.statusCode).toBe(403);
+      expect(problemOf(res).type).toBe('urn:clinical-ai:problem:forbidden');
+      expect([...h.table.values()].at(-1)).toMatchObject({
+        outcome: { S: 'rejected' },
+        httpStatus: { N: '403' },
+      });
+      expect(h.sm.commandCalls(InvokeEndpointCommand).length).toBeLessThanOrEqual(4);
+    },
+  );
+});
+
 describe('fallback mode none', () => {
   let h: Harness;
   beforeAll(() => (h = harness({ env: { FALLBACK_MODE: 'none' } })));

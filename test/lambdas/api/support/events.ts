@@ -12,6 +12,8 @@ export interface EventInit {
   readonly query?: Record<string, string> | null;
   /** The Cognito `sub` claim; null for no authorizer context. */
   readonly subject?: string | null;
+  /** The `cognito:groups` claim as API Gateway passes it (a string). */
+  readonly groups?: string;
   readonly isBase64Encoded?: boolean;
   readonly requestId?: string;
 }
@@ -41,7 +43,12 @@ export function apiEvent(init: EventInit = {}): APIGatewayProxyEvent {
       authorizer:
         init.subject === null
           ? undefined
-          : { claims: { sub: init.subject ?? '4f1c2d3e-aaaa-bbbb-cccc-0123456789ab' } },
+          : {
+              claims: {
+                sub: init.subject ?? '4f1c2d3e-aaaa-bbbb-cccc-0123456789ab',
+                ...(init.groups === undefined ? {} : { 'cognito:groups': init.groups }),
+              },
+            },
       protocol: 'HTTP/1.1',
       httpMethod: init.method ?? 'POST',
       identity: {} as APIGatewayProxyEvent['requestContext']['identity'],
