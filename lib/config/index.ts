@@ -2,6 +2,7 @@ import { ProfileSchema, type Profile, type ProfileInput } from './schema';
 import { findShortfalls, planCapacity, type CapacityPlan } from './capacity';
 import { poc } from './profiles/poc';
 import { production } from './profiles/production';
+import { findRecoveryShortfalls } from './recovery';
 
 export * from './schema';
 export * from './capacity';
@@ -56,7 +57,13 @@ export function validateProfile(input: unknown, label = 'profile'): PlatformConf
     throw new ProfileError(shortfalls.map((s) => `${label}.${s.path}: ${s.message}`));
   }
   const regions = [profile.regions.primary, ...(profile.regions.dr ? [profile.regions.dr] : [])];
-  return { profile, capacity, regions, multiRegion: regions.length > 1 };
+  const config: PlatformConfig = { profile, capacity, regions, multiRegion: regions.length > 1 };
+  // RPO/RTO targets the DR mechanisms cannot meet (lib/config/recovery.ts).
+  const unmet = findRecoveryShortfalls(config);
+  if (unmet.length > 0) {
+    throw new ProfileError(unmet.map((s) => `${label}.${s.path}: ${s.message}`));
+  }
+  return config;
 }
 
 /**

@@ -3,6 +3,7 @@ import { checkDeliveryAgainstProfile, DeliverySchema } from './delivery';
 import { checkInferenceAgainstProfile, InferenceSchema } from './inference';
 import { IngestionSchema } from './ingestion';
 import { DnsSchema, ObservabilitySchema } from './observability';
+import { RecoverySchema } from './recovery';
 
 /**
  * The typed, validated profile: everything that differs between a pilot and production.
@@ -138,6 +139,8 @@ export const ProfileSchema = z
     dns: DnsSchema.optional(),
     /** EHR source systems (vendor, adapter, credential) and ingestion sizing (lib/config/ingestion.ts). */
     ingestion: IngestionSchema,
+    /** RPO and RTO targets per class of store, checked against the DR mechanisms (lib/config/recovery.ts). */
+    recovery: RecoverySchema.default(RecoverySchema.parse({})),
   })
   .strict()
   .superRefine((p, ctx) => {

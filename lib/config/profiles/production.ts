@@ -30,6 +30,13 @@ export const production: ProfileInput = {
     incident: { fallbackAfterMinutes: 3, recoverAfterMinutes: 10, flagCacheSeconds: 30 },
   },
   dns: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', domainName: 'api.clinical-ai.example.org' },
+  // Regional-failover objectives; each is checked against its mechanism's documented bound (lib/config/recovery.ts):
+  // Aurora global database (lag under 1 s, promotion about 1 min), DynamoDB global table (about 1 s, no promotion),
+  // S3 Replication Time Control (99.99% of objects within 15 min), cross-region backup copies (daily).
+  recovery: {
+    rpoSeconds: { database: 60, table: 60, documents: 900, backups: 86400 },
+    rtoSeconds: { database: 1800, table: 1800, documents: 1800 },
+  },
   // Several EHR vendors, each in its own dialect, each with its own credential.
   ingestion: {
     sourceSystems: [
