@@ -1,5 +1,6 @@
 import type { PlatformConfig } from '../../lib/config';
 import { type StorePosture, drPosture as statedDrPosture } from '../../lib/config/dr-posture';
+import { type RecoveryTarget, recoveryTargets } from '../../lib/config/recovery';
 import { type DataStore, type Inventory, isPhiStore } from './inventory';
 import { type AssemblyIndex, type SynthesizedStack, cmp, dig, isObject } from './templates';
 
@@ -28,6 +29,12 @@ export interface StatedStorePosture {
   /** Upper bounds in seconds where the figure is a number (null: depends on data size). */
   readonly rpoSeconds: number | null;
   readonly rtoSeconds: number | null;
+  /**
+   * The profile's targets for this store (`recovery.rpoSeconds.<class>`, `recovery.rtoSeconds.<class>`), which
+   * validation has checked against the bounds above; null when the profile states none.
+   */
+  readonly rpoTargetSeconds: number | null;
+  readonly rtoTargetSeconds: number | null;
   /** The AWS documentation pages the RPO and RTO figures come from. */
   readonly sources: readonly string[];
   readonly pointInTimeRecovery: string;
@@ -116,7 +123,7 @@ export function drPosture(config: PlatformConfig, inventory: Inventory): DrPostu
         .map((s) => s.id)
     : [];
   return {
-    stated: statedDrPosture(config).map((p) => stated(p, inventory)),
+    stated: statedDrPosture(config).map((p) => stated(p, inventory, recoveryTargets(config))),
     multiRegion: config.multiRegion,
     primaryRegion: regions.primary,
     drRegion: regions.dr ?? null,
@@ -132,8 +139,14 @@ const TEMPLATE_TYPES: Record<string, readonly string[]> = {
   'AWS::RDS::GlobalCluster': ['AWS::RDS::DBCluster'],
 };
 
-function stated(p: StorePosture, inventory: Inventory): StatedStorePosture {
+function stated(
+  p: StorePosture,
+  inventory: Inventory,
+  targets: readonly RecoveryTarget[],
+): StatedStorePosture {
   const types = TEMPLATE_TYPES[p.resourceType] ?? [p.resourceType];
+  const target = (objective: RecoveryTarget['objective']): number | null =>
+    targets.find((t) => t.store === p.store && t.objective === objective)?.targetSeconds ?? null;
   return {
     store: p.store,
     holds: p.holds,
@@ -143,6 +156,8 @@ function stated(p: StorePosture, inventory: Inventory): StatedStorePosture {
     rto: p.rto.summary,
     rpoSeconds: p.rpo.seconds,
     rtoSeconds: p.rto.seconds,
+    rpoTargetSeconds: target('rpo'),
+    rtoTargetSeconds: target('rto'),
     sources: [...new Set([p.rpo.source, p.rto.source])],
     pointInTimeRecovery: p.pointInTimeRecovery,
     backup: p.backup,

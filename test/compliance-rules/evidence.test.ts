@@ -396,10 +396,13 @@ describe.each(['poc', 'production'])('the evidence report of the %s profile', (p
       });
       expect(p.sources.length).toBeGreaterThan(0);
     }
-    if (profile === 'production')
-      expect(
-        evidence.drPosture.stated.find((p) => p.store === 's3-documents-models-data-capture')?.rpoSeconds,
-      ).toBe(900);
+    if (profile === 'production') {
+      const documents = evidence.drPosture.stated.find((p) => p.store === 's3-documents-models-data-capture');
+      expect(documents?.rpoSeconds).toBe(900);
+      // The profile's targets beside the bounds (lib/config/recovery.ts checked them before the synth).
+      expect(documents?.rpoTargetSeconds).toBe(synth.config.profile.recovery.rpoSeconds.documents);
+      expect(read(synth, 'evidence.md')).toContain('| RPO 900 s, RTO 1,800 s |');
+    }
   });
 
   test('lists the served models with their cards, and the endpoint and encrypted card each region deploys', () => {

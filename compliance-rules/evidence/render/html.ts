@@ -7,6 +7,7 @@ import {
   SOURCE_LABEL,
   countsText,
   fmt,
+  recoveryTargetText,
   splitByUse,
   summaryLines,
   unmappedRules,
@@ -268,14 +269,15 @@ export function renderHtml(e: Evidence): string {
           }`
         : `Single region (${e.drPosture.primaryRegion}): recovery relies on in-region mechanisms.`,
     )}</p>`,
-    '<h3>Stated by the data tier, with the AWS figures each objective rests on</h3>',
+    '<h3>Stated by the data tier, with the AWS figures each objective rests on, and the profile’s targets</h3>',
     table(
-      ['Store', 'Mechanism', 'RPO', 'RTO', 'Source', 'In the templates'],
+      ['Store', 'Mechanism', 'RPO', 'RTO', 'Target RPO / RTO', 'Source', 'In the templates'],
       e.drPosture.stated.map((p) => [
         `<b>${esc(p.store)}</b><br><span class="muted">${esc(p.holds)}</span>`,
         esc(p.mechanism),
         esc(p.rpo),
         esc(p.rto),
+        esc(recoveryTargetText(p)),
         p.sources.map((u) => `<code>${esc(u)}</code>`).join('<br>'),
         esc(p.inTemplates.map(shortPath).join(', ') || 'none yet'),
       ]),

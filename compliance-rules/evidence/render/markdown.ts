@@ -7,6 +7,7 @@ import {
   SOURCE_LABEL,
   countsText,
   fmt,
+  recoveryTargetText,
   splitByUse,
   summaryLines,
   unmappedRules,
@@ -234,15 +235,16 @@ export function renderMarkdown(e: Evidence): string {
       ? `Active/passive: primary ${dr.primaryRegion}, disaster recovery in ${dr.drRegion ?? '?'}.`
       : `Single region (${dr.primaryRegion}): recovery relies on in-region mechanisms.`,
     '',
-    'Stated by the data tier (lib/config/dr-posture.ts), with the AWS figures each objective rests on:',
+    "Stated by the data tier (lib/config/dr-posture.ts), with the AWS figures each objective rests on, and the profile's targets (`recovery`), which validation checked against those figures:",
     '',
     ...table(
-      ['Store', 'Mechanism', 'RPO', 'RTO', 'Source', 'In the templates'],
+      ['Store', 'Mechanism', 'RPO', 'RTO', 'Target RPO / RTO', 'Source', 'In the templates'],
       dr.stated.map((p) => [
         `${p.store} (${p.holds})`,
         p.mechanism,
         p.rpo,
         p.rto,
+        recoveryTargetText(p),
         p.sources.join(' '),
         p.inTemplates.map(shortPath).join(', ') || 'none yet',
       ]),

@@ -76,3 +76,10 @@ export function splitByUse(rules: readonly RuleEvidence[]): {
 }
 
 export { fmt };
+
+/** The profile's RPO and RTO targets of one store, e.g. `RPO 900 s, RTO 1800 s` (or what it does not state). */
+export function recoveryTargetText(p: Evidence['drPosture']['stated'][number]): string {
+  const one = (name: string, s: number | null): string =>
+    s === null ? `${name} not stated` : `${name} ${fmt(s)} s`;
+  return `${one('RPO', p.rpoTargetSeconds)}, ${one('RTO', p.rtoTargetSeconds)}`;
+}
