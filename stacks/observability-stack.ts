@@ -245,7 +245,7 @@ export class ObservabilityStack extends PlatformStack {
         },
       });
       if (api.webAcl) {
-        m.monitorWebApplicationFirewallAclV2({ acl: api.webAcl, alarmFriendlyName: 'WebAcl' });
+        m.monitorWebApplicationFirewallAclV2({ acl: api.webAcl, region, alarmFriendlyName: 'WebAcl' });
       }
       for (const [name, fn] of Object.entries(api.functions)) {
         m.monitorLambdaFunction({

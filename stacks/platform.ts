@@ -1,11 +1,13 @@
 import { type App, Tags } from 'aws-cdk-lib';
 import type { PlatformConfig } from '../lib/config';
 import { stackName } from '../lib/naming';
+import { ApiStack } from './api-stack';
 import { DataSecondaryStack } from './data-secondary-stack';
 import { DataStack } from './data-stack';
 import { DisasterRecoveryStack } from './dr-stack';
 import { FoundationStack } from './foundation-stack';
 import { GlobalStack } from './global-stack';
+import { IdentityStack } from './identity-stack';
 import { InferenceStack } from './inference-stack';
 import { IngestionStack } from './ingestion-stack';
 import { ObservabilityStack } from './observability-stack';
@@ -24,6 +26,10 @@ export interface RegionStacks {
   readonly inference: InferenceStack;
   /** EHR intake (FHIR R4, HL7 v2), queue, processor, quarantine, reconciliation and partner credentials. */
   readonly ingestion: IngestionStack;
+  /** The clinicians' Cognito user pool (stateful: retained, termination-protected). */
+  readonly identity: IdentityStack;
+  /** The regional REST API, its WAF, the predictions and health functions, and the EHR intake routes. */
+  readonly api: ApiStack;
   /** Dashboard, alarms, alarm topic and automated incident response of the region. */
   readonly observability: ObservabilityStack;
   /** Primary region of a multi-region profile: Route 53 health checks and failover records. */
@@ -101,6 +107,25 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       // The writer's proxy in the primary region; the DR secondary's, ready for a promotion, in the DR region.
       proxy: dataSecondary ? dataSecondary.proxy : data.proxy!,
     });
+    const identity = new IdentityStack(app, `Identity-${region}`, {
+      stackName: stackName(profile, 'identity', region),
+      description: `clinical-ai-platform ${profile.name}: clinician identities (Cognito) (${region})`,
+      terminationProtection: true,
+      config,
+      region,
+    });
+    const api = new ApiStack(app, `Api-${region}`, {
+      stackName: stackName(profile, 'api', region),
+      description: `clinical-ai-platform ${profile.name}: REST API, WAF and handlers (${region})`,
+      config,
+      region,
+      foundation,
+      identity,
+      ingestion,
+    });
+    // Predictions audit into the data tier's table and call the inference tier's endpoint, by name.
+    api.addDependency(data, 'predictions write audit records into the data tier table');
+    api.addDependency(inference, 'predictions invoke the inference endpoint');
     const observability = new ObservabilityStack(app, `Observability-${region}`, {
       stackName: stackName(profile, 'observability', region),
       description: `clinical-ai-platform ${profile.name}: dashboard, alarms and incident response (${region})`,
@@ -108,6 +133,7 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       region,
       foundation,
       inference,
+      api: api.observed,
       ingestion: ingestion.observed,
     });
     const global =
@@ -151,6 +177,8 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       dataSecondary,
       inference,
       ingestion,
+      identity,
+      api,
       observability,
       global,
       disasterRecovery,

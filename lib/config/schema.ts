@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiSchema } from './api';
 import { checkDeliveryAgainstProfile, DeliverySchema } from './delivery';
 import { checkInferenceAgainstProfile, InferenceSchema } from './inference';
 import { IngestionSchema } from './ingestion';
@@ -137,6 +138,8 @@ export const ProfileSchema = z
     observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
     /** The API's public name and its Route 53 zone: failover records in a multi-region profile. */
     dns: DnsSchema.optional(),
+    /** WAF limits, body size, access-log retention and health caching of the API tier (lib/config/api.ts). */
+    api: ApiSchema.default(ApiSchema.parse({})),
     /** EHR source systems (vendor, adapter, credential) and ingestion sizing (lib/config/ingestion.ts). */
     ingestion: IngestionSchema,
     /** RPO and RTO targets per class of store, checked against the DR mechanisms (lib/config/recovery.ts). */
@@ -146,6 +149,18 @@ export const ProfileSchema = z
   .superRefine((p, ctx) => {
     checkInferenceAgainstProfile(p, ctx);
     checkDeliveryAgainstProfile(p, ctx);
+    const accessLogDays = p.api.accessLogDays;
+    if (
+      accessLogDays !== undefined &&
+      (!(CLOUDWATCH_RETENTION_DAYS as readonly number[]).includes(accessLogDays) ||
+        accessLogDays < HIPAA_MIN_RETENTION_DAYS)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api', 'accessLogDays'],
+        message: `must be a CloudWatch Logs retention period of at least ${HIPAA_MIN_RETENTION_DAYS} days (access logs are audit records, 45 CFR 164.316(b)(2)(i)): ${CLOUDWATCH_RETENTION_DAYS.filter((d) => d >= HIPAA_MIN_RETENTION_DAYS).join(', ')}`,
+      });
+    }
     if (p.regions.dr !== undefined && p.dns === undefined) {
       ctx.addIssue({
         code: 'custom',

@@ -58,6 +58,17 @@ const OBSERVABILITY = [
   'IncidentResponseLogsC97D49A3',
 ];
 
+const API = [
+  'ApiAccessLogs50B185DB',
+  'ApiExecutionLogsB326CF6B',
+  'HealthDeadLetterQueueCBBB50B8',
+  'HealthLogs774F13BC',
+  'PredictionsDeadLetterQueueA918F56A',
+  'PredictionsLogs62E72764',
+  'WebAclLogs68403EB9',
+];
+const IDENTITY = ['CliniciansUserPool348DB72A'];
+
 /** Expected stateful logical ids per stack (construct id), per profile. */
 const PINNED: Record<string, Record<string, string[]>> = {
   poc: {
@@ -66,6 +77,8 @@ const PINNED: Record<string, Record<string, string[]>> = {
     ...DATA_PINNED.poc,
     ...INGESTION_PINNED.poc,
     'Observability-us-east-1': OBSERVABILITY,
+    'Api-us-east-1': API,
+    'Identity-us-east-1': IDENTITY,
   },
   production: {
     'Foundation-us-east-1': FOUNDATION_PRIMARY,
@@ -75,6 +88,10 @@ const PINNED: Record<string, Record<string, string[]>> = {
     ...INGESTION_PINNED.production,
     'Observability-us-east-1': OBSERVABILITY,
     'Observability-us-west-2': OBSERVABILITY,
+    'Api-us-east-1': API,
+    'Api-us-west-2': API,
+    'Identity-us-east-1': IDENTITY,
+    'Identity-us-west-2': IDENTITY,
     'DisasterRecovery-us-west-2': ['ExecutionLogs6FEE23C8'],
     'Pipeline-us-east-1': [
       'AccessLogsBucketCD784A59',
@@ -111,3 +128,30 @@ describe.each(Object.keys(PINNED))('stateful logical ids (%s)', (profileName) =>
     expect(actual).toEqual([...(pinnedStacks[id] ?? [])].sort());
   });
 });
+
+/**
+ * The types above that hold records. Queues hold messages in flight (their consumers' records are elsewhere)
+ * and a trail is configuration (its records are in its Object Lock bucket), so those two may be deleted.
+ */
+const RECORD_TYPES = new Set(
+  [...STATEFUL_TYPES].filter((t) => t !== 'AWS::SQS::Queue' && t !== 'AWS::CloudTrail::Trail'),
+);
+
+describe.each(Object.keys(PINNED))(
+  'no store is destroyed by a stack deletion or a replacement (%s)',
+  (profileName) => {
+    const p = platform(profileName);
+    const stacks = p.app.node.children.filter((c): c is Stack => Stack.isStack(c));
+
+    test.each(stacks.map((s) => [s.node.id, s] as const))('%s: every store is retained', (_id, stack) => {
+      const resources = p.template(stack).toJSON()['Resources'] as Record<
+        string,
+        { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string }
+      >;
+      for (const [logicalId, r] of Object.entries(resources)) {
+        if (!RECORD_TYPES.has(r.Type)) continue;
+        expect([logicalId, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([logicalId, 'Retain', 'Retain']);
+      }
+    });
+  },
+);
