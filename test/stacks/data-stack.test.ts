@@ -786,7 +786,31 @@ describe('production: the DR region', () => {
       expect(cluster.Properties![k]).toBeUndefined();
     }
     s.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // TLS 1.2+ forced and bind values kept out of the logs by its own parameter group, as on the writer.
+    const [pgId, pg] = only(s, 'AWS::RDS::DBClusterParameterGroup');
+    expect(cluster.Properties!['DBClusterParameterGroupName']).toEqual({ Ref: pgId });
+    expect(pg.Properties!['Parameters']).toEqual(AuroraClinicalCluster.PARAMETERS);
+    expect(pg.Properties!['Parameters']).toMatchObject({
+      'rds.force_ssl': '1',
+      ssl_min_protocol_version: 'TLSv1.2',
+    });
+    // Enhanced Monitoring through the DR region's own role; its instance monitored and under the DR key.
+    expect(cluster.Properties!['MonitoringInterval']).toBeGreaterThan(0);
+    expect(cluster.Properties!['PerformanceInsightsEnabled']).toBe(true);
+    const [monitoringRoleId] = Object.entries(resourcesOf(s, 'AWS::IAM::Role')).find(([, r]) =>
+      JSON.stringify(r.Properties!['AssumeRolePolicyDocument']).includes('monitoring.rds.amazonaws.com'),
+    )!;
+    expect(cluster.Properties!['MonitoringRoleArn']).toEqual({ 'Fn::GetAtt': [monitoringRoleId, 'Arn'] });
     s.resourceCountIs('AWS::RDS::DBInstance', 1);
+    const [, instance] = only(s, 'AWS::RDS::DBInstance');
+    expect(instance.Properties).toMatchObject({
+      DBInstanceClass: 'db.serverless',
+      PubliclyAccessible: false,
+      EnablePerformanceInsights: true,
+      PerformanceInsightsKMSKeyId: jKey(dr, 'PhiDataKey'),
+      MonitoringInterval: cluster.Properties!['MonitoringInterval'],
+      MonitoringRoleArn: { 'Fn::GetAtt': [monitoringRoleId, 'Arn'] },
+    });
     s.hasResourceProperties('AWS::Logs::LogGroup', {
       LogGroupName: `/aws/rds/cluster/${profile.namePrefix}-clinical-${dr}/postgresql`,
       RetentionInDays: profile.logRetention.auditDays,
