@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,14 +11,14 @@ import { PRIMARY_VARIANT } from '../lib/constructs/inference-endpoint';
 import { StateMachineRole } from '../lib/constructs/state-machine-role';
 import { auroraClusterIdentifier, globalClusterIdentifier, phiTableName } from '../lib/data-names';
 import { parameterName } from '../lib/naming';
-import { regionUnhealthyAlarmName } from '../lib/runbooks';
+import { regionalApiDomain, regionUnhealthyAlarmName } from '../lib/runbooks';
 import type { FoundationStack } from './foundation-stack';
 import type { InferenceStack } from './inference-stack';
 import type { ObservabilityStack } from './observability-stack';
 import { PlatformStack, type PlatformStackProps } from './platform-stack';
 
 /** How the DR workflow is asked to run (the execution input's `mode`). */
-export const DR_MODES = ['notify-only', 'switchover', 'failover'] as const;
+export const DR_MODES = ['notify-only', 'switchover', 'failover', 'failback'] as const;
 export type DrMode = (typeof DR_MODES)[number];
 
 export interface DisasterRecoveryStackProps extends PlatformStackProps {
@@ -37,7 +38,19 @@ export interface DisasterRecoveryStackProps extends PlatformStackProps {
  * - `failover` (primary region lost): Aurora `FailoverGlobalCluster` with `AllowDataLoss`, accepting the
  *   replication lag at that moment as the RPO, then the common tail.
  * - Common tail: raise each DR endpoint to the planned peak (`RegisterScalableTarget` + `UpdateEndpointWeightsAndCapacities`),
- *   mark the DR region active and its fallback flag off, write the audit record, notify.
+ *   mark the DR region active and its fallback flag off, point the PRIMARY failover record at the DR region (so
+ *   that a primary whose health check turns green again does not draw traffic to a cluster that is no longer the
+ *   writer), write the audit record, notify.
+ * - `failback` (planned return, once the primary cluster is a secondary again, docs/runbooks/data-failback.md):
+ *   Aurora `SwitchoverGlobalCluster` to the primary's cluster, the PRIMARY record back to the primary region, the
+ *   primary marked active, each DR endpoint's minimum lowered to the warm capacity, audit, notify.
+ *
+ * DNS: Route 53 failover is health-check driven (data plane) and needs no call when the primary region is lost.
+ * The workflow changes only the PRIMARY record of the API's name in the profile's zone (`ListResourceRecordSets`,
+ * then `ChangeResourceRecordSets` UPSERT of that one CNAME, both scoped to the zone and, for the change, to the
+ * name, type and action by IAM conditions). The Route 53 control plane runs in us-east-1: when it cannot be
+ * reached the step reports `pending`, the rest of the workflow completes, and the execution ends failed so that
+ * the operator re-runs it (idempotent) or follows docs/runbooks/dr-drill.md.
  *
  * Every step is idempotent (it reads the state first and skips what is already done) and records what it did in
  * `$.report`, which the final notification and the execution history carry. 45 CFR 164.308(a)(7)(ii)(B) disaster
@@ -171,16 +184,38 @@ export class DisasterRecoveryStack extends PlatformStack {
     failover.next(requested);
     requested.next(waitForDatabase);
 
-    // ---- Endpoints: raise each DR endpoint to the planned peak, unless it is already there.
+    // ---- Endpoints: raise each DR endpoint to the planned peak, unless it is already there (forward), or lower its
+    // minimum back to the warm capacity and let target tracking scale it in (failback).
     const models = Object.values(props.inference.models);
+    const warmMinCapacity = props.config.capacity.sagemaker.minInstances;
     const scalableTargets = this.formatArn({
       service: 'application-autoscaling',
       resource: 'scalable-target',
       resourceName: '*',
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+    const registerTarget = (stateId: string, resourceId: string, min: number, max: number) => {
+      const register = new tasks.CallAwsService(this, stateId, {
+        service: 'applicationautoscaling',
+        action: 'registerScalableTarget',
+        iamAction: 'application-autoscaling:RegisterScalableTarget',
+        iamResources: [scalableTargets],
+        parameters: {
+          ServiceNamespace: 'sagemaker',
+          ResourceId: resourceId,
+          ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+          MinCapacity: min,
+          MaxCapacity: max,
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      throttleRetry(register, ['ApplicationAutoScaling.ConcurrentUpdateException', 'States.TaskFailed']);
+      return register;
+    };
     let scaleChain: sfn.IChainable | undefined;
     let scaleTail: sfn.INextable | undefined;
+    let warmChain: sfn.IChainable | undefined;
+    let warmTail: sfn.INextable | undefined;
     for (const served of models) {
       const key = served.model.name.replace(/[^A-Za-z0-9]/g, '');
       const endpointName = served.endpoint.endpointName;
@@ -190,21 +225,12 @@ export class DisasterRecoveryStack extends PlatformStack {
         resourceName: endpointName,
       });
       const { scalableResourceId, minCapacity, maxCapacity } = served.drScaleUp;
-      const register = new tasks.CallAwsService(this, `RegisterPeakCapacity${key}`, {
-        service: 'applicationautoscaling',
-        action: 'registerScalableTarget',
-        iamAction: 'application-autoscaling:RegisterScalableTarget',
-        iamResources: [scalableTargets],
-        parameters: {
-          ServiceNamespace: 'sagemaker',
-          ResourceId: scalableResourceId,
-          ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-          MinCapacity: minCapacity,
-          MaxCapacity: maxCapacity,
-        },
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      throttleRetry(register, ['ApplicationAutoScaling.ConcurrentUpdateException', 'States.TaskFailed']);
+      const register = registerTarget(
+        `RegisterPeakCapacity${key}`,
+        scalableResourceId,
+        minCapacity,
+        maxCapacity,
+      );
       const describe = new tasks.CallAwsService(this, `DescribeEndpoint${key}`, {
         service: 'sagemaker',
         action: 'describeEndpoint',
@@ -245,8 +271,27 @@ export class DisasterRecoveryStack extends PlatformStack {
       if (scaleTail) scaleTail.next(register);
       else scaleChain = chain;
       scaleTail = done;
+
+      // Failback: RegisterScalableTarget is a put (the same call twice leaves the same target), so it is
+      // idempotent without a read; target tracking then scales in as the traffic leaves.
+      const warm = registerTarget(
+        `RegisterWarmCapacity${key}`,
+        scalableResourceId,
+        warmMinCapacity,
+        maxCapacity,
+      );
+      const lowered = report(
+        `EndpointWarm${key}`,
+        `endpoint_${key}`,
+        `minimum back to ${warmMinCapacity}; target tracking scales in`,
+      );
+      warm.next(lowered);
+      if (warmTail) warmTail.next(warm);
+      else warmChain = warm;
+      warmTail = lowered;
     }
-    if (!scaleChain || !scaleTail) throw new Error(`${id}: no served model to scale`);
+    if (!scaleChain || !scaleTail || !warmChain || !warmTail)
+      throw new Error(`${id}: no served model to scale`);
 
     // ---- Flags: this region is active; its fallback flag is off (the endpoint is at peak).
     const putParameter = (id: string, name: string, value: string, arn: string) =>
@@ -276,16 +321,140 @@ export class DisasterRecoveryStack extends PlatformStack {
       fallbackParameter.parameterArn,
     );
     const flagsDone = report('FlagsFlipped', 'flags', `active-region=${region}, fallback-mode=off`);
+    const markPrimaryActive = putParameter(
+      'MarkPrimaryActive',
+      this.activeRegionParameterName,
+      primary,
+      activeRegionArn,
+    );
+    const flagsBack = report('FlagsReturned', 'flags', `active-region=${primary}`);
 
+    // ---- DNS: the PRIMARY failover record of the API's name answers the region that holds the writer.
+    const dns = profile.dns;
+    if (!dns) throw new Error(`${id}: the DR workflow needs the profile's dns (Route 53 failover records)`);
+    const zoneArn = this.formatArn({
+      service: 'route53',
+      region: '',
+      account: '',
+      resource: 'hostedzone',
+      resourceName: dns.hostedZoneId,
+    });
+    const primarySetIdentifier = `${profile.namePrefix}-${primary}`;
+    const recordName = dns.domainName.toLowerCase().replace(/\.$/, '');
+    const dnsSteps = (prefix: string, targetRegion: string) => {
+      const target = regionalApiDomain(dns.domainName, targetRegion);
+      const read = new tasks.CallAwsService(this, `${prefix}ReadDnsRecords`, {
+        service: 'route53',
+        action: 'listResourceRecordSets',
+        iamAction: 'route53:ListResourceRecordSets',
+        iamResources: [zoneArn],
+        // A CNAME name holds only its two failover records: the first two from (name, CNAME) are exactly them.
+        parameters: {
+          HostedZoneId: dns.hostedZoneId,
+          StartRecordName: dns.domainName,
+          StartRecordType: 'CNAME',
+          MaxItems: '2',
+        },
+        resultSelector: {
+          'primary.$': `$.ResourceRecordSets[?(@.SetIdentifier == '${primarySetIdentifier}')]`,
+        },
+        resultPath: '$.dns',
+      });
+      const change = new sfn.CustomState(this, `${prefix}PointPrimaryRecord`, {
+        stateJson: {
+          Type: 'Task',
+          Resource: `arn:${this.partition}:states:::aws-sdk:route53:changeResourceRecordSets`,
+          Parameters: {
+            HostedZoneId: dns.hostedZoneId,
+            ChangeBatch: {
+              Comment: `DR workflow: ${dns.domainName} PRIMARY answers ${targetRegion}`,
+              Changes: [
+                {
+                  Action: 'UPSERT',
+                  ResourceRecordSet: {
+                    Name: dns.domainName,
+                    Type: 'CNAME',
+                    SetIdentifier: primarySetIdentifier,
+                    Failover: 'PRIMARY',
+                    TTL: 60,
+                    'HealthCheckId.$': '$.dns.primary[0].HealthCheckId',
+                    ResourceRecords: [{ Value: target }],
+                  },
+                },
+              ],
+            },
+          },
+          ResultSelector: { 'id.$': '$.ChangeInfo.Id', 'status.$': '$.ChangeInfo.Status' },
+          ResultPath: '$.dnsChange',
+        },
+      });
+      const throttles = ['Route53.ThrottlingException', 'Route53.PriorRequestNotCompleteException'];
+      for (const t of [read, change]) t.addRetry({ errors: throttles, maxAttempts: 5, backoffRate: 2 });
+      const done = new sfn.Pass(this, `${prefix}DnsDone`);
+      const pending = report(
+        `${prefix}DnsPending`,
+        'dns',
+        `pending: Route 53 could not be changed; health checks still decide; re-run this execution`,
+      );
+      read.addCatch(pending, { errors: ['States.ALL'], resultPath: '$.dnsError' });
+      change.addCatch(pending, { errors: ['States.ALL'], resultPath: '$.dnsError' });
+      pending.next(done);
+      change.next(report(`${prefix}DnsChanged`, 'dns', `PRIMARY record now answers ${target}`)).next(done);
+      read.next(
+        new sfn.Choice(this, `${prefix}DnsState`)
+          .when(
+            sfn.Condition.and(
+              sfn.Condition.isPresent('$.dns.primary[0].ResourceRecords[0].Value'),
+              sfn.Condition.stringMatches('$.dns.primary[0].ResourceRecords[0].Value', `${target}*`),
+            ),
+            report(`${prefix}DnsAlready`, 'dns', `PRIMARY record already answers ${target}`).next(done),
+          )
+          .when(
+            sfn.Condition.isNotPresent('$.dns.primary[0].HealthCheckId'),
+            report(
+              `${prefix}DnsMissing`,
+              'dns',
+              `pending: no health-checked PRIMARY record ${primarySetIdentifier} for ${dns.domainName}`,
+            ).next(done),
+          )
+          .otherwise(change),
+      );
+      return { start: read, end: done };
+    };
+    // The change is limited by condition to UPSERTs of this one CNAME name.
+    const changeStatement = new iam.PolicyStatement({
+      actions: ['route53:ChangeResourceRecordSets'],
+      resources: [zoneArn],
+      conditions: {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [recordName],
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+        },
+      },
+    });
+    const dnsForward = dnsSteps('', region);
+    const dnsBack = dnsSteps('Failback', primary);
+
+    // ---- The end: one audit record and one notification for every mode that acts; an unfinished DNS step fails
+    // the execution after both, so that its status says the workflow must run again.
     const completed = audit('AuditCompleted', 'completed');
     const notifyDone = notify('NotifyCompleted', `DR workflow completed in ${region}`);
+    completed.next(notifyDone).next(
+      new sfn.Choice(this, 'DnsPinned')
+        .when(
+          sfn.Condition.stringMatches('$.report.dns', 'pending*'),
+          new sfn.Fail(this, 'DnsNotChanged', {
+            error: 'DnsPending',
+            cause:
+              'The PRIMARY record was not changed (see report.dns); re-run the execution or follow docs/runbooks/dr-drill.md',
+          }),
+        )
+        .otherwise(new sfn.Succeed(this, 'Done')),
+    );
     scaleTail.next(markActive);
-    markActive
-      .next(fallbackOff)
-      .next(flagsDone)
-      .next(completed)
-      .next(notifyDone)
-      .next(new sfn.Succeed(this, 'Done'));
+    markActive.next(fallbackOff).next(flagsDone).next(dnsForward.start);
+    dnsForward.end.next(completed);
 
     const databaseReady = report('DatabasePromoted', 'database_ready', `writer=${region}`);
     databaseReady.next(scaleChain);
@@ -309,18 +478,78 @@ export class DisasterRecoveryStack extends PlatformStack {
       .otherwise(failover);
     describeGlobal.next(databaseChoice);
 
+    // ---- Failback: the writer back to the primary's cluster (a switchover: no data loss), then DNS, the flag
+    // and the DR endpoints' warm minimum. The primary's cluster must be a secondary of the global database again.
+    const primaryClusterArn = clusterArn(primary);
+    const describeForFailback = new tasks.CallAwsService(this, 'FailbackDescribeGlobalDatabase', {
+      service: 'rds',
+      action: 'describeGlobalClusters',
+      iamAction: 'rds:DescribeGlobalClusters',
+      iamResources: [globalArn],
+      parameters: { GlobalClusterIdentifier: globalId },
+      resultSelector: {
+        'status.$': '$.GlobalClusters[0].Status',
+        'writer.$': '$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn',
+      },
+      resultPath: '$.database',
+    });
+    throttleRetry(describeForFailback, ['Rds.RdsException', 'States.TaskFailed']);
+    const waitForFailback = new sfn.Wait(this, 'FailbackWaitForDatabase', {
+      time: sfn.WaitTime.duration(Duration.seconds(30)),
+    });
+    waitForFailback.next(describeForFailback);
+    const switchBack = new tasks.CallAwsService(this, 'FailbackSwitchoverGlobalDatabase', {
+      service: 'rds',
+      action: 'switchoverGlobalCluster',
+      iamAction: 'rds:SwitchoverGlobalCluster',
+      iamResources: [globalArn, drClusterArn, primaryClusterArn],
+      parameters: { GlobalClusterIdentifier: globalId, TargetDbClusterIdentifier: primaryClusterArn },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    switchBack.next(report('FailbackDatabaseRequested', 'database', 'requested')).next(waitForFailback);
+    const databaseReturned = report('DatabaseReturned', 'database_ready', `writer=${primary}`);
+    databaseReturned.next(dnsBack.start);
+    dnsBack.end.next(markPrimaryActive);
+    markPrimaryActive.next(flagsBack).next(warmChain);
+    warmTail.next(completed);
+    describeForFailback.next(
+      new sfn.Choice(this, 'FailbackDatabaseState')
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.stringEquals('$.database.writer[0]', primaryClusterArn),
+            sfn.Condition.stringEquals('$.database.status', 'available'),
+          ),
+          databaseReturned,
+        )
+        .when(
+          sfn.Condition.or(
+            sfn.Condition.isPresent('$.report.database'),
+            sfn.Condition.not(sfn.Condition.stringEquals('$.database.status', 'available')),
+          ),
+          waitForFailback,
+        )
+        .otherwise(switchBack),
+    );
+
     const notifyOnly = audit('AuditNotifyOnly', 'notify-only')
       .next(notify('NotifyOnly', `Region ${primary} unhealthy: DR workflow in notify-only mode`))
       .next(new sfn.Succeed(this, 'Notified'));
     const started = audit('AuditStarted', 'started');
-    started.next(notify('NotifyStarted', `DR workflow started in ${region}`)).next(describeGlobal);
+    started
+      .next(notify('NotifyStarted', `DR workflow started in ${region}`))
+      .next(
+        new sfn.Choice(this, 'Direction')
+          .when(sfn.Condition.stringEquals('$.mode', 'failback'), describeForFailback)
+          .otherwise(describeGlobal),
+      );
     const definition = init.next(
       new sfn.Choice(this, 'Mode')
         .when(sfn.Condition.stringEquals('$.mode', 'notify-only'), notifyOnly)
         .when(
           sfn.Condition.or(
-            sfn.Condition.stringEquals('$.mode', 'switchover'),
-            sfn.Condition.stringEquals('$.mode', 'failover'),
+            ...(['switchover', 'failover', 'failback'] as const).map((m) =>
+              sfn.Condition.stringEquals('$.mode', m),
+            ),
           ),
           started,
         )
@@ -342,7 +571,7 @@ export class DisasterRecoveryStack extends PlatformStack {
     const role = new StateMachineRole(this, 'Role', {
       stateMachineName,
       description:
-        'Runs the DR workflow: Aurora global switchover/failover, endpoint scale-up, flags, audit, notify',
+        'Runs the DR workflow: Aurora global switchover/failover/failback, endpoint scaling, flags, DNS, audit, notify',
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
@@ -352,8 +581,10 @@ export class DisasterRecoveryStack extends PlatformStack {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       comment:
-        'DR workflow: notify-only, switchover (planned, no data loss) or failover (region lost, AllowDataLoss)',
+        'DR workflow: notify-only, switchover (planned, no data loss), failover (region lost, AllowDataLoss) or failback (planned return)',
     });
+    // CustomState declares no permissions: the Route 53 change, limited to this one record name by conditions.
+    role.addToPrincipalPolicy(changeStatement);
     // The audit table and the topic are encrypted: DynamoDB and SNS use their keys for the caller.
     const phiKey = props.foundation.importKey(this, 'phi-data');
     phiKey.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
