@@ -9,8 +9,9 @@ import {
   type IncidentConfig,
 } from '../../lambdas/incident-response/respond';
 
-// SDK mocks (aws-sdk-client-mock): the function's logic is a few calls whose ordering and arguments matter;
-// moto_server's SageMaker would need a model and endpoint config created first for DescribeEndpoint.
+// SDK mocks (aws-sdk-client-mock): the exact request shapes, and the faults moto_server cannot produce on demand
+// (DescribeEndpoint throttling, a DynamoDB throughput error on the audit write). The same logic runs over the wire
+// against moto_server (SSM, DynamoDB, SageMaker) in incident-response.moto.test.ts.
 const ssm = mockClient(SSMClient);
 const sageMaker = mockClient(SageMakerClient);
 const dynamoDb = mockClient(DynamoDBClient);
