@@ -713,7 +713,7 @@ describe('production: the DR region', () => {
     expect(deps(drStacks.data)).not.toContain(primary.data.node.id);
   });
 
-  test("the replica buckets: deterministic names, the DR region's own keys, no replication back", () => {
+  test("the replica buckets: deterministic names, the DR region's own keys, private, TLS 1.2+, logged, kept 6 years, no replication back", () => {
     for (const purpose of DATA_BUCKET_PURPOSES) {
       const domain = purpose === 'model-artifacts' ? 'ModelArtifactsKey' : 'PhiDataKey';
       t.hasResourceProperties('AWS::S3::Bucket', {
@@ -730,7 +730,37 @@ describe('production: the DR region', () => {
           ],
         },
         VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: `${dataBucketName(profile, purpose, dr)}/` }),
       });
+      // The replicas are held to the same bar as their sources: TLS 1.2+ only; every version kept six years.
+      const [bucketId, bucket] = Object.entries(resourcesOf(t, 'AWS::S3::Bucket')).find(
+        ([, b]) => b.Properties!['BucketName'] === dataBucketName(profile, purpose, dr),
+      )!;
+      t.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: Match.objectLike({
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+          ]),
+        }),
+      });
+      const rules = (bucket.Properties!['LifecycleConfiguration'] as { Rules: Record<string, unknown>[] })
+        .Rules;
+      expect(rules).toContainEqual(
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 2192 } }),
+      );
+      for (const rule of rules) {
+        if (rule['ExpirationInDays'] !== undefined)
+          expect(rule['ExpirationInDays']).toBeGreaterThanOrEqual(2192);
+      }
+      expect(bucket.DeletionPolicy).toBe('Retain');
     }
     for (const b of Object.values(resourcesOf(t, 'AWS::S3::Bucket'))) {
       expect(b.Properties!['ReplicationConfiguration']).toBeUndefined();
