@@ -1,16 +1,8 @@
-import { loadProfile, ProfileError } from '../../lib/config';
+import { loadProfile } from '../../lib/config';
+import { profileProblems } from '../helpers/profile-problems';
 import { HEALTH_RESERVED_CONCURRENCY, planApi } from '../../lib/config/api';
 
-/** The problems a profile override produces, or [] when it is valid. */
-function problems(overrides: unknown, profile = 'poc'): string[] {
-  try {
-    loadProfile(profile, overrides);
-    return [];
-  } catch (e) {
-    if (e instanceof ProfileError) return [...e.problems];
-    throw e;
-  }
-}
+const problems = profileProblems;
 
 describe('api profile section', () => {
   test('defaults: throttling and concurrency from the capacity plan, access logs kept for the audit retention', () => {

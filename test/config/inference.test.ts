@@ -1,4 +1,5 @@
-import { loadProfile, PROFILES, ProfileError, validateProfile } from '../../lib/config';
+import { loadProfile, PROFILES, validateProfile } from '../../lib/config';
+import { profileProblems } from '../helpers/profile-problems';
 import {
   endpointName,
   modelMonitorImageUri,
@@ -18,16 +19,7 @@ function withModel(change: (m: Json) => void, profile = 'poc'): unknown {
   return { inference: { models } };
 }
 
-/** The problems a profile override produces, or [] when it is valid. */
-function problems(overrides: unknown, profile = 'poc'): string[] {
-  try {
-    loadProfile(profile, overrides);
-    return [];
-  } catch (e) {
-    if (e instanceof ProfileError) return [...e.problems];
-    throw e;
-  }
-}
+const problems = profileProblems;
 
 describe('inference profile section', () => {
   test('both built-in profiles serve the deterioration-risk model with an approved card', () => {
