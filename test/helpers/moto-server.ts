@@ -24,13 +24,20 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts moto_server and waits until it answers. Call `stop()` in afterAll. */
-export async function startMoto(timeoutMs = 30_000): Promise<MotoServer> {
+/**
+ * Starts moto_server and waits until it answers. Call `stop()` in afterAll.
+ * @param command the program and its first arguments, e.g. `['python3', 'test/helpers/moto-server-sfn.py']`
+ */
+export async function startMoto(
+  timeoutMs = 30_000,
+  command: readonly string[] = ['moto_server'],
+): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const proc: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  const proc: ChildProcess = spawn(command[0], [...command.slice(1), '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    // MOTO_PORT: moto's own callbacks (the Step Functions interpreter's SDK calls) go to this server.
+    env: { ...process.env, PYTHONUNBUFFERED: '1', MOTO_PORT: String(port) },
   });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
