@@ -9,10 +9,21 @@ import { errorSummary, logger, tracer } from '../shared/observability';
 import { IgnoredEvent, parseConfig, respond, type IncidentResult } from './respond';
 
 const config = parseConfig(process.env);
+/**
+ * Created once per container, with explicit per-attempt timeouts (`throwOnRequestTimeout` aborts the request; without
+ * it the SDK only warns) and bounded retries. Worst case, every attempt timing out: SSM read and write 2 × 4 × 1.5 s,
+ * one DescribeEndpoint per endpoint 2 × 1.5 s, the audit write 4 × 1.5 s: 21 s plus back-off for one endpoint, inside
+ * the function's 30 s timeout; a failure is retried by EventBridge, then kept by the dead-letter queue.
+ */
+const requestHandler = {
+  connectionTimeout: 1000,
+  requestTimeout: 1500,
+  throwOnRequestTimeout: true,
+} as const;
 const deps = {
-  ssm: tracer.captureAWSv3Client(new SSMClient({ maxAttempts: 5 })),
-  sageMaker: tracer.captureAWSv3Client(new SageMakerClient({ maxAttempts: 3 })),
-  dynamoDb: tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 5 })),
+  ssm: tracer.captureAWSv3Client(new SSMClient({ maxAttempts: 4, requestHandler })),
+  sageMaker: tracer.captureAWSv3Client(new SageMakerClient({ maxAttempts: 2, requestHandler })),
+  dynamoDb: tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 4, requestHandler })),
 };
 
 export async function handler(event: unknown): Promise<IncidentResult | { ignored: string }> {
