@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { PROFILES, ProfileError, loadProfile, validateProfile } from '../../lib/config';
 import { drPosture } from '../../lib/config/dr-posture';
 import { RECOVERY_STORES, recoveryTargets } from '../../lib/config/recovery';
+import { profileProblems } from '../helpers/profile-problems';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
-/** The problems a profile produces, or [] when it is valid. */
+/** The problems a validation produces, or [] when it passes. */
 function problemsOf(run: () => unknown): readonly string[] {
   try {
     run();
@@ -18,8 +19,8 @@ function problemsOf(run: () => unknown): readonly string[] {
     throw err;
   }
 }
-const production = (overrides?: unknown) => problemsOf(() => loadProfile('production', overrides));
-const poc = (overrides?: unknown) => problemsOf(() => loadProfile('poc', overrides));
+const production = (overrides?: unknown) => profileProblems(overrides, 'production');
+const poc = (overrides?: unknown) => profileProblems(overrides, 'poc');
 
 const S3_RTC = 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html';
 
