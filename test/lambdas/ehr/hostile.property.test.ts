@@ -75,11 +75,30 @@ const contentTypes = fc.oneof(
   fc.string({ maxLength: 40 }),
 );
 
-const claims = fc.record({
-  clientId: fc.oneof(fc.constantFrom(...CLIENTS), fc.constant(null), fc.string({ maxLength: 20 })),
-  scope: fc.oneof(fc.constant('ehr/ingest'), fc.constant('openid ehr/ingest'), fc.string({ maxLength: 20 })),
-  tokenUse: fc.oneof(fc.constant('access'), fc.constant('id'), fc.string({ maxLength: 5 })),
-});
+// Mostly a valid partner credential, so that most payloads reach validation (where the hostile part is); the rest
+// is a forged, foreign or malformed credential, which must get a 403.
+const claims = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      clientId: fc.constantFrom(...CLIENTS),
+      scope: fc.constantFrom('ehr/ingest', 'openid ehr/ingest'),
+      tokenUse: fc.constant('access'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      clientId: fc.oneof(fc.constantFrom(...CLIENTS), fc.constant(null), fc.string({ maxLength: 20 })),
+      scope: fc.oneof(
+        fc.constant('ehr/ingest'),
+        fc.constant('openid ehr/ingest'),
+        fc.string({ maxLength: 20 }),
+      ),
+      tokenUse: fc.oneof(fc.constant('access'), fc.constant('id'), fc.string({ maxLength: 5 })),
+    }),
+  },
+);
 
 const HOSTILE_KEYS = [
   '__proto__',
@@ -216,7 +235,10 @@ describe(`hostile payloads, ${RUNS} per route`, () => {
       { numRuns: RUNS },
     );
     // The generators reach every outcome, acceptance included.
-    for (const status of [202, 400, 403, 415, 422]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);
+    // (About 25 of 10,000 are accepted: a valid credential, content type and envelope around an unbroken sample.)
+    for (const status of [202, 400, 403, 415, 422]) {
+      expect([status, (statuses.get(status) ?? 0) > 0]).toEqual([status, true]);
+    }
   });
 
   const hl7Bodies: fc.Arbitrary<Buffer> = fc.oneof(
