@@ -44,7 +44,7 @@ import { PlatformStack, type PlatformStackProps } from './platform-stack';
 /** CloudWatch namespace of the API runtime's EMF metrics (lambdas/shared/observability.ts METRICS_NAMESPACE). */
 export const API_METRICS_NAMESPACE = 'ClinicalAI/Api';
 
-/** What the API tier exposes to be watched, once it has landed (stacks/api-stack.ts). */
+/** What the API tier exposes to be watched (stacks/api-stack.ts). */
 export interface ObservedApi {
   readonly restApi: apigw.IRestApi;
   readonly stageName: string;
@@ -167,7 +167,7 @@ export class ObservabilityStack extends PlatformStack {
       ...extra,
     });
 
-    // ---- API: the runtime's own view (EMF, always present) and, once landed, API Gateway, WAF and Lambda.
+    // ---- API: the runtime's own view (EMF) and API Gateway, WAF and Lambda.
     const emf = (metricName: string, service: string, statistic = 'Average') =>
       new cloudwatch.Metric({
         namespace: API_METRICS_NAMESPACE,
