@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { acknowledge } from '../compliance-rules/acknowledge';
@@ -21,6 +20,7 @@ import type { FoundationStack } from './foundation-stack';
 import type { IdentityStack } from './identity-stack';
 import type { IngestionStack } from './ingestion-stack';
 import type { ObservedApi } from './observability-stack';
+import { allow } from '../lib/grants';
 import { PlatformStack, type PlatformStackProps } from './platform-stack';
 
 export interface ApiStackProps extends PlatformStackProps {
@@ -271,9 +271,4 @@ export class ApiStack extends PlatformStack {
       webAcl: this.webAcl.webAcl,
     };
   }
-}
-
-/** Adds an explicit statement to a role's grant policy (made customer-managed by the platform aspect). */
-function allow(role: iam.IRole, actions: string[], resources: string[]): void {
-  iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: resources });
 }

@@ -18,6 +18,7 @@ import { IngestionQueue } from '../lib/constructs/ingestion-queue';
 import type { FoundationStack } from './foundation-stack';
 import type { ObservedIngestion } from './observability-stack';
 import { dataBucketName } from '../lib/data-names';
+import { allow } from '../lib/grants';
 import { PlatformStack, type PlatformStackProps } from './platform-stack';
 
 export interface IngestionStackProps extends PlatformStackProps {
@@ -29,11 +30,6 @@ export interface IngestionStackProps extends PlatformStackProps {
 
 /** Re-review date of this stack's acknowledgements. */
 const ACKNOWLEDGEMENTS_EXPIRE = '2027-10-31';
-
-/** Adds an explicit statement to a role's grant policy (made customer-managed by the platform aspect). */
-function allow(role: iam.IRole, actions: string[], resources: string[]): void {
-  iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: resources });
-}
 
 /** Prefixes of the document bucket that ingestion writes (lambdas/shared/ehr/storage.ts). */
 export const RAW_PREFIX = 'ehr/raw/';
