@@ -134,6 +134,15 @@ export function findRecoveryShortfalls(config: PlatformConfig): RecoveryShortfal
       }
       continue;
     }
+    if (!config.multiRegion) {
+      // The targets are for a regional failover; a single-region profile has none, whatever its in-region
+      // mechanisms (Multi-AZ, PITR) promise against the loss of an AZ or a bad write.
+      out.push({
+        path,
+        message: `${t.targetSeconds} s cannot be met by a single-region profile: losing the region loses ${t.store} until the region recovers (there is no regional failover); allowed: no target, or add regions.dr`,
+      });
+      continue;
+    }
     if (objective.seconds === null) {
       out.push({
         path,

@@ -74,10 +74,18 @@ describe('recovery targets in the profile, checked against the DR mechanisms', (
         /^production\.recovery\.rtoSeconds\.backups: 86400 s cannot be promised by backup-vaults: its RTO depends on the data size \(restore time: minutes to hours, proportional to the data size .*\); allowed: no target, or a mechanism with a documented bound$/,
       ),
     ]);
-    // Single region: losing the region loses the table but for its last backup.
-    expect(poc({ recovery: { rpoSeconds: { table: 3600 } } })).toEqual([
+  });
+
+  test('a single-region profile cannot promise a regional RPO or RTO, even where Multi-AZ gives 0 within the region', () => {
+    expect(
+      poc({ recovery: { rpoSeconds: { table: 3600, database: 0 }, rtoSeconds: { documents: 900 } } }),
+    ).toEqual([
+      'poc.recovery.rpoSeconds.database: 0 s cannot be met by a single-region profile: losing the region loses aurora-clinical until the region recovers (there is no regional failover); allowed: no target, or add regions.dr',
       expect.stringMatching(
-        /^poc\.recovery\.rpoSeconds\.table: 3600 s cannot be promised by dynamodb-audit-idempotency: its RPO depends on the data size/,
+        /^poc\.recovery\.rpoSeconds\.table: 3600 s cannot be met by a single-region profile/,
+      ),
+      expect.stringMatching(
+        /^poc\.recovery\.rtoSeconds\.documents: 900 s cannot be met by a single-region profile/,
       ),
     ]);
   });
