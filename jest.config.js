@@ -9,6 +9,8 @@ module.exports = {
   },
   // middy is ESM-only: let swc turn it into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // As in every bundle (lib/constructs/hardened-function.ts BUNDLE_ALIASES): the X-Ray SDK's context on AsyncLocalStorage.
+  moduleNameMapper: { '^cls-hooked/context$': '<rootDir>/lambdas/shared/xray-context.ts' },
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   testTimeout: 120000,
 };

@@ -2,7 +2,7 @@
  * How the api lambdas are bundled: shared by the api stack (HardenedFunction props) and by `npm run bench:lambda`,
  * so that the benchmark measures exactly the bundles that deploy.
  */
-import { ESM_REQUIRE_BANNER } from './constructs/hardened-function';
+import { BUNDLE_ALIASES, ESM_REQUIRE_BANNER } from './constructs/hardened-function';
 
 /** Prefer the ESM builds of dual packages: the AWS SDK and the Encryption SDK tree-shake to far less. */
 export const API_LAMBDA_MAIN_FIELDS: readonly string[] = ['module', 'main'];
@@ -24,6 +24,7 @@ export const API_LAMBDA_ESBUILD = {
   outExtension: { '.js': '.mjs' },
   banner: { js: ESM_REQUIRE_BANNER },
   mainFields: [...API_LAMBDA_MAIN_FIELDS],
+  alias: { ...BUNDLE_ALIASES },
 } as const;
 
 /**

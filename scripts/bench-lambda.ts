@@ -16,8 +16,8 @@
  * `--check` exits 1 when a target is missed.
  *
  * Not measured here: X-Ray segments (tracing is off outside Lambda, for the bare handler and ours alike) and the
- * network. The X-Ray SDK's context tracking (cls-hooked, an async hook on every promise) is active as deployed and
- * is measured; the row `pred, no CLS` shows the same handler without it (diagnostic only).
+ * network. The X-Ray SDK's context tracking is active as deployed (on AsyncLocalStorage: lambdas/shared/xray-context.ts)
+ * and is measured; the row `pred, no CLS` shows the same handler without it (diagnostic only).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -281,9 +281,10 @@ async function main(): Promise<void> {
     );
   }
 
-  // Diagnostic row, not a deployable setting: the X-Ray SDK (under Powertools Tracer) creates a cls-hooked namespace
-  // at import, an async hook with a destroy callback that gives every promise a weak handle, which the scavenger
-  // must process; AWS_XRAY_MANUAL_MODE skips the namespace and shows what that costs (Tracer needs it in Lambda).
+  // Diagnostic row, not a deployable setting: AWS_XRAY_MANUAL_MODE skips the X-Ray SDK's context namespace, so the
+  // difference to `predictions` is what X-Ray context tracking costs. With cls-hooked (an async hook whose destroy
+  // callback gives every promise a weak handle) it set the p99; the bundles now alias it to our AsyncLocalStorage
+  // version (lambdas/shared/xray-context.ts), and the two rows should agree.
   const runs: Record<string, WarmResult[]> = {
     bare: [],
     predictions: [],

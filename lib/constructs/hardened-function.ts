@@ -84,6 +84,14 @@ export interface HardenedFunctionProps {
   readonly codeSplitting?: boolean;
 }
 
+/**
+ * Modules every bundle replaces: the X-Ray SDK's `cls-hooked` context with our AsyncLocalStorage version
+ * (lambdas/shared/xray-context.ts says why).
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  'cls-hooked/context': path.join(REPO_ROOT, 'lambdas', 'shared', 'xray-context.ts'),
+};
+
 /** ES-module bundles still contain CommonJS dependencies that call `require` (Node built-ins). */
 export const ESM_REQUIRE_BANNER =
   "import{createRequire as __cjsRequire}from'node:module';const require=__cjsRequire(import.meta.url);";
@@ -150,6 +158,9 @@ export class HardenedFunction extends Construct {
         target: 'node24',
         format: props.codeSplitting ? nodejs.OutputFormat.ESM : nodejs.OutputFormat.CJS,
         externalModules: props.externalModules ?? [],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([from, to]) => [`--alias:${from}`, to]),
+        ),
         loader: props.loader,
         mainFields: props.mainFields,
         forceDockerBundling: false,
@@ -205,6 +216,7 @@ export function splittingCommand(
     quote(`--banner:js=${ESM_REQUIRE_BANNER}`),
     ...(opts.mainFields ? [`--main-fields=${opts.mainFields.join(',')}`] : []),
     ...(opts.externalModules ?? []).map((m) => quote(`--external:${m}`)),
+    ...Object.entries(BUNDLE_ALIASES).map(([from, to]) => quote(`--alias:${from}=${to}`)),
     '--log-level=warning',
   ].join(' ');
 }
