@@ -140,23 +140,29 @@ export class DisasterRecoveryStack extends PlatformStack {
       });
 
     // ---- Aurora: read, act only if the DR cluster is not yet the available writer, poll until it is.
-    const describeGlobal = new tasks.CallAwsService(this, 'DescribeGlobalDatabase', {
-      service: 'rds',
-      action: 'describeGlobalClusters',
-      iamAction: 'rds:DescribeGlobalClusters',
-      iamResources: [globalArn],
-      parameters: { GlobalClusterIdentifier: globalId },
-      resultSelector: {
-        'status.$': '$.GlobalClusters[0].Status',
-        'writer.$': '$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn',
-      },
-      resultPath: '$.database',
-    });
-    throttleRetry(describeGlobal, ['Rds.RdsException', 'States.TaskFailed']);
-    const waitForDatabase = new sfn.Wait(this, 'WaitForDatabase', {
-      time: sfn.WaitTime.duration(Duration.seconds(30)),
-    });
-    waitForDatabase.next(describeGlobal);
+    // Reads the global database's status and writer; a 30 s wait loops back to it (Aurora is polled, never blocked on).
+    const pollGlobalDatabase = (describeId: string, waitId: string) => {
+      const describe = new tasks.CallAwsService(this, describeId, {
+        service: 'rds',
+        action: 'describeGlobalClusters',
+        iamAction: 'rds:DescribeGlobalClusters',
+        iamResources: [globalArn],
+        parameters: { GlobalClusterIdentifier: globalId },
+        resultSelector: {
+          'status.$': '$.GlobalClusters[0].Status',
+          'writer.$': '$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn',
+        },
+        resultPath: '$.database',
+      });
+      throttleRetry(describe, ['Rds.RdsException', 'States.TaskFailed']);
+      const wait = new sfn.Wait(this, waitId, { time: sfn.WaitTime.duration(Duration.seconds(30)) });
+      wait.next(describe);
+      return { describe, wait };
+    };
+    const { describe: describeGlobal, wait: waitForDatabase } = pollGlobalDatabase(
+      'DescribeGlobalDatabase',
+      'WaitForDatabase',
+    );
     const switchover = new tasks.CallAwsService(this, 'SwitchoverGlobalDatabase', {
       service: 'rds',
       action: 'switchoverGlobalCluster',
@@ -481,23 +487,10 @@ export class DisasterRecoveryStack extends PlatformStack {
     // ---- Failback: the writer back to the primary's cluster (a switchover: no data loss), then DNS, the flag
     // and the DR endpoints' warm minimum. The primary's cluster must be a secondary of the global database again.
     const primaryClusterArn = clusterArn(primary);
-    const describeForFailback = new tasks.CallAwsService(this, 'FailbackDescribeGlobalDatabase', {
-      service: 'rds',
-      action: 'describeGlobalClusters',
-      iamAction: 'rds:DescribeGlobalClusters',
-      iamResources: [globalArn],
-      parameters: { GlobalClusterIdentifier: globalId },
-      resultSelector: {
-        'status.$': '$.GlobalClusters[0].Status',
-        'writer.$': '$.GlobalClusters[0].GlobalClusterMembers[?(@.IsWriter == true)].DBClusterArn',
-      },
-      resultPath: '$.database',
-    });
-    throttleRetry(describeForFailback, ['Rds.RdsException', 'States.TaskFailed']);
-    const waitForFailback = new sfn.Wait(this, 'FailbackWaitForDatabase', {
-      time: sfn.WaitTime.duration(Duration.seconds(30)),
-    });
-    waitForFailback.next(describeForFailback);
+    const { describe: describeForFailback, wait: waitForFailback } = pollGlobalDatabase(
+      'FailbackDescribeGlobalDatabase',
+      'FailbackWaitForDatabase',
+    );
     const switchBack = new tasks.CallAwsService(this, 'FailbackSwitchoverGlobalDatabase', {
       service: 'rds',
       action: 'switchoverGlobalCluster',
