@@ -11,13 +11,12 @@ import {
   CreateModelCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MOTO_CREDENTIALS, startMoto, type MotoServer } from '../../helpers/moto-server';
 import { captureStdout, type Captured } from './support/capture';
+import { newContainer as newContainerOf, type Handler } from './support/container';
 import { apiEvent, lambdaContext } from './support/events';
 import { on, startFaultProxy, type FaultProxy } from './support/fault-proxy';
 
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 const REGION = 'us-east-1';
 const TABLE = 'cap-test-audit-idempotency';
 const ENDPOINT = 'cap-test-deterioration-risk';
@@ -28,13 +27,7 @@ let dynamo: DynamoDBClient;
 let keyId: string;
 let out: Captured;
 
-async function newContainer(): Promise<Handler> {
-  let h: Handler | undefined;
-  await jest.isolateModulesAsync(async () => {
-    h = (await import('../../../lambdas/health/handler')).handler;
-  });
-  return h!;
-}
+const newContainer = () => newContainerOf('health');
 const get = (h: Handler) =>
   h(apiEvent({ method: 'GET', resource: '/v1/health', headers: {}, subject: null }), lambdaContext(5000));
 const createTable = () =>

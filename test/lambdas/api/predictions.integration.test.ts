@@ -14,16 +14,15 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { inputHash } from '../../../lambdas/predictions/audit';
 import { PhiEnvelope } from '../../../lambdas/shared/phi-envelope';
 import { MOTO_CREDENTIALS, startMoto, type MotoServer } from '../../helpers/moto-server';
 import { captureStdout, type Captured } from './support/capture';
+import { newContainer as newContainerOf, type Handler } from './support/container';
 import { apiEvent, lambdaContext, VALID_BODY } from './support/events';
 import { on, startFaultProxy, type FaultProxy } from './support/fault-proxy';
 import { problemOf } from './support/harness';
-
-type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const REGION = 'us-east-1';
 const TABLE = 'cap-test-audit-idempotency';
@@ -35,14 +34,7 @@ let keyArn: string;
 let handler: Handler;
 let out: Captured;
 
-/** A fresh copy of the handler module: new clients, new breaker, empty data-key cache (a new container). */
-async function newContainer(): Promise<Handler> {
-  let h: Handler | undefined;
-  await jest.isolateModulesAsync(async () => {
-    h = (await import('../../../lambdas/predictions/handler')).handler;
-  });
-  return h!;
-}
+const newContainer = () => newContainerOf('predictions');
 
 /** Queues answers of the (moto) SageMaker endpoint, consumed one per invocation. */
 async function queueAnswers(
