@@ -1,16 +1,25 @@
 import { AspectPriority, Aspects, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, type NagPack } from 'cdk-nag';
 import { ManagedGrantPolicies } from '../lib/aspects/managed-grant-policies';
+import { RdsInBackupPlanForAurora } from './corrections/rds-in-backup-plan';
+import { corrected, type RuleCorrection } from './corrections/rule-correction';
 import { observed } from './evidence/observed';
 import { HipaaPlatformChecks } from './hipaa-platform-pack';
 
 /**
+ * The documented corrections of cdk-nag rules that misjudge a resource type (compliance-rules/corrections/,
+ * docs/compliance-rules.md#corrections): each keeps its rule's id and intent, and can fail.
+ */
+export const RULE_CORRECTIONS: readonly RuleCorrection[] = [RdsInBackupPlanForAurora];
+
+/**
  * The packs every synth runs, in every profile: cdk-nag's three and our own (`ClinicalAI.HIPAA`). Each is observed: besides failing the synth on a finding,
- * it records every rule × resource result (passes included) for the evidence report.
+ * it records every rule × resource result (passes included) for the evidence report. {@link RULE_CORRECTIONS}
+ * apply to the packs they name.
  */
 export function compliancePacks(app: App): NagPack[] {
   return [HIPAASecurityChecks, AwsSolutionsChecks, NIST80053R5Checks, HipaaPlatformChecks].map(
-    (Pack) => new (observed(Pack))(app),
+    (Pack) => new (corrected(observed(Pack), RULE_CORRECTIONS))(app),
   );
 }
 

@@ -1,9 +1,6 @@
 import type { Construct } from 'constructs';
 import { DATABASE_ROLES } from '../lib/config/database';
-import {
-  AuroraClinicalCluster,
-  acknowledgeAuroraInstanceBackupFinding,
-} from '../lib/constructs/aurora-clinical-cluster';
+import { AuroraClinicalCluster } from '../lib/constructs/aurora-clinical-cluster';
 import { ClinicalDatabaseProxy } from '../lib/constructs/clinical-database-proxy';
 import { EnhancedMonitoringRole } from '../lib/constructs/enhanced-monitoring-role';
 import { auroraClusterIdentifier, globalClusterIdentifier } from '../lib/data-names';
@@ -47,7 +44,6 @@ export class DataSecondaryStack extends PlatformStack {
       monitoringRole: monitoring.role,
       global: { kind: 'secondary', globalClusterIdentifier: globalClusterIdentifier(profile) },
     });
-    acknowledgeAuroraInstanceBackupFinding(this.database);
     this.proxy = new ClinicalDatabaseProxy(this, 'DatabaseProxy', {
       vpc: foundation.vpc,
       cluster: this.database,

@@ -3,10 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { acknowledge } from '../compliance-rules/acknowledge';
 import { DATABASE_ROLES } from '../lib/config/database';
-import {
-  AuroraClinicalCluster,
-  acknowledgeAuroraInstanceBackupFinding,
-} from '../lib/constructs/aurora-clinical-cluster';
+import { AuroraClinicalCluster } from '../lib/constructs/aurora-clinical-cluster';
 import { ClinicalBackupPlan } from '../lib/constructs/clinical-backup-plan';
 import { ClinicalDatabaseProxy } from '../lib/constructs/clinical-database-proxy';
 import { ClinicalMigrations } from '../lib/constructs/clinical-migrations';
@@ -133,7 +130,6 @@ export class DataStack extends PlatformStack {
           : undefined,
         secretReplicas: dr ? [{ region: dr, keyArn: replicaKeyArn(keyIds('phi-data'), dr) }] : [],
       });
-      acknowledgeAuroraInstanceBackupFinding(this.database);
       this.proxy = new ClinicalDatabaseProxy(this, 'DatabaseProxy', {
         vpc: foundation.vpc,
         cluster: this.database,

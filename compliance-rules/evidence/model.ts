@@ -331,7 +331,7 @@ function buildRules(
         entry.counts.notApplicable += 1;
         break;
       case 'compliant':
-        row = { resource: path, status: 'compliant' };
+        row = { resource: path, status: 'compliant', ...(outcome.note ? { note: outcome.note } : {}) };
         break;
       case 'non-compliant':
       case 'error': {
@@ -344,7 +344,9 @@ function buildRules(
             ? {
                 note: 'The rule could not evaluate this resource (usually an intrinsic in a checked property); cdk-nag reports that as a finding.',
               }
-            : {}),
+            : outcome.note
+              ? { note: outcome.note }
+              : {}),
         };
         break;
       }

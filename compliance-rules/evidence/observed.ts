@@ -1,6 +1,7 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import { type IApplyRule, NagPack, NagRuleCompliance, type NagRuleResult } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { correctionNoteOf } from '../corrections/rule-correction';
 import { EvidenceRecorder, type RuleOutcome } from './recorder';
 
 /** Any concrete NagPack class: cdk-nag's packs and our own. */
@@ -40,9 +41,11 @@ export function observed<T extends NagPackClass>(Pack: T): T {
         explanation: params.explanation,
       };
       let outcome: RuleOutcome = { kind: 'error' };
+      const correctionNote = correctionNoteOf(params);
       const rule = (node: CfnResource): NagRuleResult => {
         const result = params.rule(node);
-        outcome = toOutcome(result);
+        const note = correctionNote?.(node);
+        outcome = note === undefined ? toOutcome(result) : { ...toOutcome(result), note };
         return result;
       };
       try {

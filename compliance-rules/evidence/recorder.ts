@@ -1,15 +1,19 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
-/** How a rule answered for one resource, before acknowledgements are applied. */
-export type RuleOutcome =
+/**
+ * How a rule answered for one resource, before acknowledgements are applied; `note` says how, when the answer
+ * came from a documented correction of the rule (compliance-rules/corrections/).
+ */
+export type RuleOutcome = (
   | { readonly kind: 'compliant' }
   | { readonly kind: 'non-compliant' }
   | { readonly kind: 'not-applicable' }
   /** A granular rule: one finding per offending detail (e.g. `Resource::*`); an empty list is compliant. */
   | { readonly kind: 'findings'; readonly findings: readonly string[] }
   /** The rule threw (usually an intrinsic in a checked property); the pack reports it as a violation. */
-  | { readonly kind: 'error' };
+  | { readonly kind: 'error' }
+) & { readonly note?: string };
 
 /** What a pack said about one of its rules when it applied it. */
 export interface RuleDescriptor {

@@ -6,7 +6,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledge, CONSTRUCT_LIBRARY_OWNER } from '../../compliance-rules/acknowledge';
 import { CLINICAL_DATABASE, CLUSTER_PORT, MASTER_USERNAME } from '../config/database';
 
 /** The engine every cluster of the platform runs: one constant, so a global database's clusters always match. */
@@ -341,24 +340,4 @@ export class AuroraClinicalCluster extends Construct {
 
   /** Password characters excluded from generation and rotation. */
   static readonly EXCLUDED_PASSWORD_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
-}
-
-/**
- * cdk-nag's RDSInBackupPlan looks for each DB *instance* in a backup selection, but Aurora keeps its data in the
- * cluster volume and AWS Backup protects Aurora only as a cluster (an instance selection is not a supported
- * Aurora backup). The cluster is in the plan; the instances (compute, no storage of their own) carry this
- * acknowledgement, which names the false positive (cdklabs/cdk-nag#1627).
- */
-export function acknowledgeAuroraInstanceBackupFinding(db: AuroraClinicalCluster): void {
-  for (const instance of db.instances) {
-    for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
-      acknowledge(instance, {
-        id: `${pack}::${pack}-RDSInBackupPlan`,
-        reason: `Aurora stores data in the cluster volume, not the instance, and AWS Backup protects Aurora by cluster: cluster ${db.clusterIdentifier} is in the region's backup plan (continuous and monthly, copied cross-region in production). The rule only recognises instances (cdk-nag issue 1627).`,
-        reference: 'https://github.com/cdklabs/cdk-nag/issues/1627',
-        owner: CONSTRUCT_LIBRARY_OWNER,
-        expires: '2027-10-31',
-      });
-    }
-  }
 }

@@ -93,6 +93,20 @@ describe.each(['poc', 'production'])('the evidence report of the %s profile', (p
     expect(evidence.summary.gate).toBe(synth.error ? 'fail' : 'pass');
   });
 
+  test("judges every Aurora instance's RDSInBackupPlan through the documented correction, compliant and unacknowledged", () => {
+    const rows = evidence.rules
+      .filter((r) => r.id === 'HIPAA.Security-RDSInBackupPlan' || r.id === 'NIST.800.53.R5-RDSInBackupPlan')
+      .flatMap((r) => r.results.map((row) => ({ rule: r.id, ...row })));
+    const instances = profile === 'production' ? 3 : 1;
+    expect(rows).toHaveLength(2 * instances);
+    for (const row of rows) {
+      expect(row.resource).toMatch(/\/ClinicalDatabase\/(Writer|Reader\d+)$/);
+      expect(row.status).toBe('compliant');
+      expect(row.note).toContain('cdklabs/cdk-nag#1627');
+    }
+    expect(evidence.acknowledgements.filter((a) => a.id.includes('RDSInBackupPlan'))).toEqual([]);
+  });
+
   test('evidence.json validates against the repository schema', () => {
     const validate = evidenceValidator();
     const ok = validate(evidence);

@@ -242,6 +242,27 @@ describe('StoreBackedUpToLockedVault', () => {
     expect(check(StoreBackedUpToLockedVault, t)).toEqual(['NotInBackupPlan']);
   });
 
+  test("a plan in another region does not cover a store, even by a wildcard or the store's own name", () => {
+    const app = fixtureApp();
+    const west = profiledStack(app, 'poc', 'us-west-2', 'West');
+    const t = new dynamodb.TableV2(west, 'Table', {
+      tableName: 'cap-fixture-table',
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const east = profiledStack(app, 'poc', 'us-east-1', 'East');
+    const vault = new backup.BackupVault(east, 'Vault', { lockConfiguration: lock });
+    const plan = new backup.BackupPlan(east, 'Plan', { backupVault: vault });
+    plan.addRule(new backup.BackupPlanRule({ ruleName: 'daily', deleteAfter: Duration.days(35) }));
+    plan.addSelection('Stores', {
+      resources: [
+        backup.BackupResource.fromArn('arn:aws:dynamodb:us-west-2:123456789012:table/cap-fixture-table'),
+        backup.BackupResource.fromArn('*'),
+      ],
+    });
+    expect(check(StoreBackedUpToLockedVault, t)).toEqual(['NotInBackupPlan']);
+  });
+
   test('a store that no selection covers fails', () => {
     const stack = profiledStack(fixtureApp(), 'poc');
     expect(check(StoreBackedUpToLockedVault, table(stack))).toEqual(['NotInBackupPlan']);

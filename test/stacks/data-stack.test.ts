@@ -867,12 +867,6 @@ describe('acknowledgements made by the data tier', () => {
         (pack) => `Data-${region}/${b}/Store/Bucket ${pack}::${pack}-S3BucketReplicationEnabled`,
       ),
     );
-  const instanceAcks = (stack: string, instances: string[]) =>
-    instances.flatMap((i) =>
-      ['HIPAA.Security', 'NIST.800.53.R5'].map(
-        (pack) => `${stack}/ClinicalDatabase/${i} ${pack}::${pack}-RDSInBackupPlan`,
-      ),
-    );
   const backupRole = (region: string) =>
     ['AWSBackupServiceRolePolicyForBackup', 'AWSBackupServiceRolePolicyForS3Backup'].map(
       (p) =>
@@ -884,11 +878,10 @@ describe('acknowledgements made by the data tier', () => {
   const monitoring = (stack: string, region: string) =>
     `${stack}/EnhancedMonitoring/Publish AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:logs:${region}:123456789012:log-group:RDSOSMetrics:log-stream:*]`;
 
-  test('poc: exactly the documented ones (terminal buckets of a single region, the cdk-nag Aurora false positive, two service roles)', () => {
+  test('poc: exactly the documented ones (terminal buckets of a single region, two service roles)', () => {
     expect(ofDataTier(pocAcks)).toEqual(
       [
         ...bucketAcks('us-east-1'),
-        ...instanceAcks('Data-us-east-1', ['Writer']),
         ...backupRole('us-east-1'),
         monitoring('Data-us-east-1', 'us-east-1'),
         unscopable,
@@ -896,7 +889,7 @@ describe('acknowledgements made by the data tier', () => {
     );
   });
 
-  test('production: none on a primary-region store; the DR replicas, Aurora instances and service roles only', () => {
+  test('production: none on a primary-region store; the DR replicas and service roles only', () => {
     const acks = ofDataTier(productionAcks);
     const replication = (region: string) =>
       ['data-capture', 'documents', 'model-artifacts'].flatMap((purpose) => {
@@ -909,8 +902,6 @@ describe('acknowledgements made by the data tier', () => {
     expect(acks).toEqual(
       [
         ...bucketAcks('us-west-2'),
-        ...instanceAcks('Data-us-east-1', ['Writer', 'Reader1']),
-        ...instanceAcks('DataSecondary-us-west-2', ['Writer']),
         ...backupRole('us-east-1'),
         ...backupRole('us-west-2'),
         monitoring('Data-us-east-1', 'us-east-1'),
