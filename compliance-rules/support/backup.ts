@@ -92,7 +92,8 @@ function selects(selection: IndexedResource, body: Record<string, unknown>, stor
   const scope = selection.node;
   // A backup plan and its selections are regional: they protect resources of their own region only.
   const storeRegion = regionOf(store);
-  if (selection.region !== undefined && storeRegion !== undefined && selection.region !== storeRegion) return false;
+  if (selection.region !== undefined && storeRegion !== undefined && selection.region !== storeRegion)
+    return false;
   const resources = Array.isArray(body.Resources) ? body.Resources : [];
   const notResources = Array.isArray(body.NotResources) ? body.NotResources : [];
   if (notResources.some((entry) => entryMatches(scope, entry, store))) return false;

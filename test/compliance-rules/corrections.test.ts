@@ -36,7 +36,9 @@ function plan(stack: Stack, resources: string[], id = 'Plan'): void {
   const p = new backup.CfnBackupPlan(stack, id, {
     backupPlan: {
       backupPlanName: id,
-      backupPlanRule: [{ ruleName: 'daily', targetBackupVault: 'vault', scheduleExpression: 'cron(0 5 * * ? *)' }],
+      backupPlanRule: [
+        { ruleName: 'daily', targetBackupVault: 'vault', scheduleExpression: 'cron(0 5 * * ? *)' },
+      ],
     },
   });
   new backup.CfnBackupSelection(stack, `${id}Selection`, {
@@ -60,7 +62,9 @@ function findings(app: App, Pack: new (...args: never[]) => NagPack): string[] {
   const report = pack.validateScope(app);
   return report.violations
     .filter((v) => v.ruleName.endsWith('-RDSInBackupPlan'))
-    .flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`))
+    .flatMap((v) =>
+      v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath ?? r.resourceLogicalId}`),
+    )
     .sort();
 }
 
@@ -242,7 +246,10 @@ describe('RDSInBackupPlan, corrected for Aurora (cdklabs/cdk-nag#1627)', () => {
     const stack = plainStack(app);
     const cluster = auroraCluster(stack);
     plan(stack, [clusterArn(stack, cluster)]);
-    expect(rawFindings(app, HIPAASecurityChecks)).toEqual(['Fixture/ClinicalReader', 'Fixture/ClinicalWriter']);
+    expect(rawFindings(app, HIPAASecurityChecks)).toEqual([
+      'Fixture/ClinicalReader',
+      'Fixture/ClinicalWriter',
+    ]);
     expect(rawFindings(app, NIST80053R5Checks)).toEqual(['Fixture/ClinicalReader', 'Fixture/ClinicalWriter']);
   });
 
