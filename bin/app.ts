@@ -6,9 +6,10 @@
  *   npx cdk synth                          # poc (default)
  *   npx cdk synth -c profile=production    # two regions
  *   npx cdk synth -c profile=production -c overrides='{"account":"210987654321"}'
+ *   npx cdk synth -c profile=production -c rollout=install   # the first deploy of a two-region profile, once
  */
 import { App } from 'aws-cdk-lib';
-import { loadProfile, ProfileError } from '../lib/config';
+import { loadProfile, mergeProfile, ProfileError } from '../lib/config';
 import { AcknowledgementError } from '../compliance-rules/acknowledge';
 import { synthWithEvidence } from '../compliance-rules/evidence/write';
 import { registerComplianceGate } from '../compliance-rules/gate';
@@ -32,7 +33,12 @@ function main(): void {
     (app.node.tryGetContext('profile') as string | undefined) ?? process.env.CLINICAL_AI_PROFILE ?? 'poc';
   let config;
   try {
-    config = loadProfile(name, readOverrides(app.node.tryGetContext('overrides')));
+    const overrides = readOverrides(app.node.tryGetContext('overrides'));
+    const rollout = app.node.tryGetContext('rollout') as unknown;
+    config = loadProfile(
+      name,
+      rollout === undefined ? overrides : mergeProfile(overrides ?? {}, { rollout }),
+    );
   } catch (err) {
     if (err instanceof ProfileError) {
       // One line per problem, no stack trace, and exit before anything is synthesized.

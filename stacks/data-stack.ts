@@ -50,8 +50,9 @@ const BUCKETS: Readonly<
  *   its DR replica), the document, model-artefact and data-capture buckets (in production replicating to the DR
  *   region), a locked backup vault and the backup plan (in production copying to the DR region's vault).
  * - The **DR region** (production) holds what must exist before the primary's data stack deploys: the
- *   replica buckets that S3 replication writes into and the region's locked vault, with a backup plan over the
- *   region's stores that copies back to the primary region. The Aurora secondary cluster, which can only join the
+ *   replica buckets that S3 replication writes into (and which replicate back to the primary's buckets from the
+ *   second deploy on, `rollout: steady`) and the region's locked vault, with a backup plan over the region's
+ *   stores that copies back to the primary region. The Aurora secondary cluster, which can only join the
  *   global database after the primary created it, is in {@link DataSecondaryStack}.
  *
  * Cross-region wiring uses names from the profile (lib/data-names.ts) and computed replica-key ARNs, never a
@@ -81,11 +82,21 @@ export class DataStack extends PlatformStack {
       'audit-logs': foundation.importKey(this, 'audit-logs'),
       'model-artifacts': foundation.importKey(this, 'model-artifacts'),
     };
-    // Key ids, for the ARNs of their multi-region replicas in the DR region (Ref of the key resource; parsing the
+    // Key ids, for the ARNs of their multi-region replicas in the other region (Ref of the key resource; parsing the
     // id out of an imported ARN would need Fn::Split over a cross-stack reference, which cfn-lint rejects).
     const keyIds = (domain: DataDomain): string => foundation.keys[domain].resource.ref;
-    // The region a backup of this region is copied to, and the region S3 replicates to (primary only).
+    // The region a backup of this region is copied to.
     const otherRegion = this.isPrimary ? dr : primary;
+
+    // Production replicates S3 both ways: the primary into the DR region, and the DR region back (from the second
+    // deploy on, see `rollout`), so that what the DR region writes after a failover reaches the primary again.
+    const replicateTo = !dr
+      ? undefined
+      : this.isPrimary
+        ? dr
+        : profile.rollout === 'steady'
+          ? primary
+          : undefined;
 
     const buckets = {} as Record<DataBucketPurpose, PhiBucket>;
     for (const purpose of DATA_BUCKET_PURPOSES) {
@@ -96,17 +107,17 @@ export class DataStack extends PlatformStack {
         accessLogsBucket: foundation.accessLogsBucket.bucket,
         archiveAfterDays: spec.archiveAfterDays,
         expireAfterDays: spec.expireAfterDays,
-        replication:
-          this.isPrimary && dr
-            ? {
-                destinationBucketName: dataBucketName(profile, purpose, dr),
-                destinationRegion: dr,
-                destinationKeyArn: replicaKeyArn(keyIds(spec.domain), dr),
-              }
-            : undefined,
+        replication: replicateTo
+          ? {
+              destinationBucketName: dataBucketName(profile, purpose, replicateTo),
+              destinationRegion: replicateTo,
+              destinationKeyArn: replicaKeyArn(keyIds(spec.domain), replicateTo),
+            }
+          : undefined,
       });
-      if (!this.isPrimary || !dr)
-        acknowledgeTerminalBucket(buckets[purpose], this.isPrimary, primary, profile.tags.owner);
+      if (!dr) acknowledgeSingleRegionBucket(buckets[purpose], profile.tags.owner);
+      else if (!buckets[purpose].replicationRole)
+        acknowledgeInstallRollout(buckets[purpose], primary, profile.tags.owner);
     }
     this.buckets = buckets;
 
@@ -196,25 +207,35 @@ export function replicaKeyArn(primaryKeyId: string, region: string): string {
 }
 
 /**
- * The one place a data store is acknowledged: a bucket at the end of the replication chain. S3 can only replicate
- * into a bucket that already exists, so the first bucket of any chain cannot replicate; here that is the DR
- * region's replica (production) or the single region's bucket (poc). Each is protected by versioning, continuous
- * backups and cross-region backup copies (production) instead.
+ * A bucket of a single-region profile: S3 can only replicate into another bucket, and that bucket would need a
+ * replication rule of its own (only a cycle of buckets satisfies the rule), so a single region has nowhere to
+ * replicate to. The profile states no regional recovery target (lib/config/recovery.ts); the bucket is versioned,
+ * in a continuous backup plan into a compliance-locked vault, and stored across three AZs.
  */
-function acknowledgeTerminalBucket(
-  bucket: PhiBucket,
-  isPrimary: boolean,
-  primary: string,
-  owner: string,
-): void {
-  const reason = isPrimary
-    ? 'Single-region profile: there is no second region to replicate to. The bucket is versioned (noncurrent versions kept 6 years), in a continuous AWS Backup plan into a compliance-locked vault, and S3 stores it across 3 AZs.'
-    : `This bucket is the cross-region replica: S3 replication with RTC writes into it from ${primary}. S3 can only replicate into an existing bucket, so what is written here after a failover is copied back to ${primary} by the failback runbook; meanwhile the bucket is versioned and in a continuous AWS Backup plan that copies to ${primary}.`;
+function acknowledgeSingleRegionBucket(bucket: PhiBucket, owner: string): void {
   for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
     acknowledge(bucket.bucket, {
       id: `${pack}::${pack}-S3BucketReplicationEnabled`,
-      reason,
-      reference: isPrimary ? 'README.md#cross-region-wiring' : 'docs/runbooks/data-failback.md',
+      reason:
+        'Single-region profile: there is no second region to replicate to. The bucket is versioned (noncurrent versions kept 6 years), in a continuous AWS Backup plan into a compliance-locked vault, and S3 stores it across 3 AZs.',
+      reference: 'README.md#cross-region-wiring',
+      owner,
+      expires: '2027-10-31',
+    });
+  }
+}
+
+/**
+ * A DR replica bucket during the `install` rollout only: it is created before the primary's bucket exists, and
+ * S3 refuses a replication rule into a bucket that does not exist. The next (`steady`) deploy adds the rule; a
+ * steady synth has no such acknowledgement.
+ */
+function acknowledgeInstallRollout(bucket: PhiBucket, primary: string, owner: string): void {
+  for (const pack of ['HIPAA.Security', 'NIST.800.53.R5']) {
+    acknowledge(bucket.bucket, {
+      id: `${pack}::${pack}-S3BucketReplicationEnabled`,
+      reason: `First deploy (rollout: install): the bucket is created before its replication destination in ${primary} exists, and S3 rejects a rule into a bucket that does not exist. It is empty until the ${primary} bucket replicates into it; the next deploy (rollout: steady) adds the rule back to ${primary}.`,
+      reference: 'README.md#the-first-deploy',
       owner,
       expires: '2027-10-31',
     });

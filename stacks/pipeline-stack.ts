@@ -146,7 +146,9 @@ export class PipelineStack extends PlatformStack {
         logging: { cloudWatch: { logGroup: buildLogs, prefix: name } },
       });
 
-    const synth = `npx cdk synth --quiet -c profile=${profile.name} -c @aws-cdk/core:bootstrapQualifier=${q}`;
+    // `rollout` is `steady` except for the first execution of a two-region profile, started by hand with the
+    // pipeline variable Rollout=install (README "The first deploy"); bin/app.ts validates the value.
+    const synth = `npx cdk synth --quiet -c profile=${profile.name} -c @aws-cdk/core:bootstrapQualifier=${q} -c "rollout=$ROLLOUT"`;
     const install = { 'runtime-versions': { nodejs: 20 }, commands: ['npm ci'] };
     // PostgreSQL, moto_server and cfn-lint for the integration tests that `npm test` runs.
     const installWithServices = {
@@ -258,12 +260,19 @@ export class PipelineStack extends PlatformStack {
     const compliance = new codepipeline.Artifact('Compliance');
     const [owner_, repo] = delivery.repository.split('/');
     const executionId = { value: '#{codepipeline.PipelineExecutionId}' };
+    const rollout = new codepipeline.Variable({
+      variableName: 'Rollout',
+      description:
+        'steady (every execution but one); install for the first deployment of a two-region profile (README "The first deploy")',
+      defaultValue: 'steady',
+    });
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineType: codepipeline.PipelineType.V2,
       executionMode: codepipeline.ExecutionMode.QUEUED,
       artifactBucket: this.artifactBucket.bucket,
       restartExecutionOnUpdate: false,
+      variables: [rollout],
       stages: [
         {
           stageName: 'Source',
@@ -288,7 +297,7 @@ export class PipelineStack extends PlatformStack {
               input: source,
               outputs: [cloudAssembly, compliance],
               variablesNamespace: 'Evidence',
-              environmentVariables: { EXECUTION_ID: executionId },
+              environmentVariables: { EXECUTION_ID: executionId, ROLLOUT: { value: rollout.reference() } },
             }),
           ],
         },

@@ -152,7 +152,7 @@ export function drPosture(config: PlatformConfig): StorePosture[] {
     resourceType: 'AWS::S3::Bucket',
     regions,
     mechanism: multiRegion
-      ? `S3 cross-region replication ${primary} → ${dr ?? ''} into buckets under the DR region's CMK, with Replication Time Control and replication metrics; delete markers replicated, versions kept 6 years`
+      ? `S3 cross-region replication both ways between ${primary} and ${dr ?? ''}, each copy under its own region's CMK, with Replication Time Control, replication metrics and replica modification sync: ${primary} → ${dr ?? ''} for the replicas, ${dr ?? ''} → ${primary} so that what the DR region writes after a failover reaches ${primary}${config.profile.rollout === 'install' ? ' (added by the next deploy: this is the first, rollout install)' : ''}; delete markers replicated, versions kept 6 years`
       : `S3 in ${primary}: versioned, 11 nines of durability across 3 AZs; no cross-region replica`,
     rpo: multiRegion
       ? {

@@ -144,6 +144,20 @@ export const ProfileSchema = z
     ingestion: IngestionSchema,
     /** RPO and RTO targets per class of store, checked against the DR mechanisms (lib/config/recovery.ts). */
     recovery: RecoverySchema.default(RecoverySchema.parse({})),
+    /**
+     * Where the deployment is in its life (`-c rollout=install`, read by bin/app.ts).
+     *
+     * - `steady`: every deploy but the first. In a two-region profile the S3 stores replicate both ways: the
+     *   primary's buckets into the DR region's, and the DR region's back into the primary's, so what the DR
+     *   region writes after a failover reaches the primary again.
+     * - `install`: the first deploy of a two-region profile, once. S3 accepts a replication rule only into a
+     *   bucket that already exists, and the DR replica buckets are created before the primary's buckets (which
+     *   replicate into them), so they are created without their rule back; the next `steady` deploy adds it.
+     *   The replicas are empty until the primary's buckets exist.
+     *
+     * @default 'steady'
+     */
+    rollout: z.enum(['steady', 'install']).default('steady'),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -167,6 +181,14 @@ export const ProfileSchema = z
         path: ['dns'],
         message:
           'must give { hostedZoneId, domainName } in a multi-region profile (Route 53 failover records)',
+      });
+    }
+    if (p.rollout === 'install' && p.regions.dr === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rollout'],
+        message:
+          "must be 'steady' in a single-region profile (allowed: steady; 'install' is the first deploy of a two-region profile)",
       });
     }
     if (p.regions.dr !== undefined && p.regions.dr === p.regions.primary) {

@@ -32,9 +32,10 @@ describe('every acknowledgement is listed in README.md with its reason', () => {
   beforeAll(() => {
     buildTestPlatform('poc');
     buildTestPlatform('production');
+    buildTestPlatform('production', { overrides: { rollout: 'install' } });
   });
 
-  test('each (finding, resource) made during a synth of either profile has a README row', () => {
+  test('each (finding, resource) made during a synth of either profile (and the first-deploy rollout) has a README row', () => {
     const rows = readmeRows();
     expect(rows.length).toBeGreaterThan(0);
     const made = acknowledgements();

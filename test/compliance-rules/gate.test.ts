@@ -146,4 +146,18 @@ describe('bin/app.ts through the CDK CLI', () => {
     expect(res.stderr).toContain('production.regions.dr: must differ from regions.primary');
     expect(fs.existsSync(path.join(outdir, 'manifest.json'))).toBe(false);
   });
+
+  test('-c rollout reaches the profile: install in a single-region profile fails naming the field', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-rollout-'));
+    const res = spawnSync(
+      'npx',
+      ['cdk', 'synth', '--quiet', '-c', 'profile=poc', '-c', 'rollout=install', '-o', outdir],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toContain(
+      "poc.rollout: must be 'steady' in a single-region profile (allowed: steady;",
+    );
+    expect(fs.existsSync(path.join(outdir, 'manifest.json'))).toBe(false);
+  });
 });

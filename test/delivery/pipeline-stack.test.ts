@@ -130,6 +130,25 @@ describe('delivery pipeline (production)', () => {
       expect(spec).toContain(step);
     }
     expect(spec.indexOf('npm test')).toBeLessThan(spec.indexOf('npx cdk synth'));
+    // The rollout comes from the pipeline variable (default steady), quoted, into bin/app.ts which validates it.
+    expect(spec).toContain('-c \\"rollout=$ROLLOUT\\"');
+    t.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+      Variables: [Match.objectLike({ Name: 'Rollout', DefaultValue: 'steady' })],
+      Stages: Match.arrayWith([
+        Match.objectLike({
+          Name: 'Build',
+          Actions: [
+            Match.objectLike({
+              Configuration: Match.objectLike({
+                EnvironmentVariables: Match.stringLikeRegexp(
+                  '"name":"ROLLOUT","type":"PLAINTEXT","value":"#\\{variables\\.Rollout\\}"',
+                ),
+              }),
+            }),
+          ],
+        }),
+      ]),
+    });
     // cdk.out and cdk.out/compliance as artefacts.
     expect(spec).toMatch(/"base-directory": "cdk\.out"/);
     expect(spec).toMatch(/"Compliance": \{\s*"base-directory": "cdk\.out\/compliance"/);

@@ -43,13 +43,22 @@ describe('.github/workflows/deploy.yml', () => {
       'bash scripts/ci-services.sh',
       'npm ci',
       'npm test',
-      'npx cdk synth --quiet -c profile="$PROFILE"',
+      'npx cdk synth --quiet -c profile="$PROFILE" -c "rollout=$ROLLOUT"',
       'npm run assets:list',
     ];
     const at = order.map((s) => build.indexOf(s));
     expect(at.every((i) => i >= 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(build).toContain('npm run -s evidence:diff --');
+    // A manual run may choose the first-deploy rollout; a push always builds the steady one.
+    const wf = load() as unknown as {
+      on: { workflow_dispatch: { inputs: Record<string, { options?: string[]; default?: string }> } };
+      env: Record<string, string>;
+    };
+    expect(wf.on.workflow_dispatch.inputs['rollout']).toEqual(
+      expect.objectContaining({ default: 'steady', options: ['steady', 'install'] }),
+    );
+    expect(wf.env['ROLLOUT']).toBe("${{ inputs.rollout || 'steady' }}");
   });
 
   test('the evidence is uploaded as an artefact and the SARIF goes to code scanning', () => {

@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { acknowledgements } from '../../compliance-rules/acknowledge';
 import { loadMigrationsFromDirectory } from '../../lambdas/migrate/migrations';
 import {
@@ -13,7 +13,7 @@ import { AURORA_ENGINE_VERSION, AuroraClinicalCluster } from '../../lib/construc
 import { DATA_BUCKET_PURPOSES, dataBucketName } from '../../lib/data-names';
 import type { DataSecondaryStack } from '../../stacks/data-secondary-stack';
 import type { DataStack } from '../../stacks/data-stack';
-import { platform } from '../helpers/platform';
+import { buildTestPlatform, platform } from '../helpers/platform';
 import { DATA_PINNED } from './data-logical-ids';
 
 /** Types that hold state: a replacement or a stack deletion would destroy it unless retained. */
@@ -713,7 +713,7 @@ describe('production: the DR region', () => {
     expect(deps(drStacks.data)).not.toContain(primary.data.node.id);
   });
 
-  test("the replica buckets: deterministic names, the DR region's own keys, private, TLS 1.2+, logged, kept 6 years, no replication back", () => {
+  test("the replica buckets: deterministic names, the DR region's own keys, private, TLS 1.2+, logged, kept 6 years", () => {
     for (const purpose of DATA_BUCKET_PURPOSES) {
       const domain = purpose === 'model-artifacts' ? 'ModelArtifactsKey' : 'PhiDataKey';
       t.hasResourceProperties('AWS::S3::Bucket', {
@@ -762,11 +762,67 @@ describe('production: the DR region', () => {
       }
       expect(bucket.DeletionPolicy).toBe('Retain');
     }
-    for (const b of Object.values(resourcesOf(t, 'AWS::S3::Bucket'))) {
-      expect(b.Properties!['ReplicationConfiguration']).toBeUndefined();
-    }
     t.resourceCountIs('AWS::RDS::DBCluster', 0);
     t.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+  });
+
+  test.each(DATA_BUCKET_PURPOSES.map((x) => [x]))(
+    "the %s replica replicates back to the primary's bucket under the primary's key, with RTC 15 minutes and metrics",
+    (purpose) => {
+      const domain = purpose === 'model-artifacts' ? 'ModelArtifactsKey' : 'PhiDataKey';
+      t.hasResourceProperties('AWS::S3::Bucket', {
+        BucketName: dataBucketName(profile, purpose, dr),
+        ReplicationConfiguration: {
+          Role: Match.anyValue(),
+          Rules: [
+            {
+              Id: `all-objects-to-${primary.region}`,
+              Status: 'Enabled',
+              Priority: 1,
+              Filter: { Prefix: '' },
+              DeleteMarkerReplication: { Status: 'Enabled' },
+              // Replica modification sync both ways: metadata changes made on either side reach the other.
+              SourceSelectionCriteria: {
+                SseKmsEncryptedObjects: { Status: 'Enabled' },
+                ReplicaModifications: { Status: 'Enabled' },
+              },
+              Destination: {
+                Bucket: `arn:aws:s3:::${dataBucketName(profile, purpose, primary.region)}`,
+                // The primary region's key: the replica key's id in the primary region (no export).
+                EncryptionConfiguration: { ReplicaKmsKeyID: replicaKeyArn(dr, primary.region, domain) },
+                ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
+                Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
+              },
+            },
+          ],
+        },
+      });
+    },
+  );
+
+  test('each replication role of the DR region reads one replica and writes one primary bucket, KMS only through S3', () => {
+    const policies = Object.values(resourcesOf(t, 'AWS::IAM::ManagedPolicy')).filter((m) =>
+      String(m.Properties!['Description']).startsWith('S3 replication'),
+    );
+    expect(policies).toHaveLength(3);
+    for (const purpose of DATA_BUCKET_PURPOSES) {
+      const src = `arn:aws:s3:::${dataBucketName(profile, purpose, dr)}`;
+      const dst = `arn:aws:s3:::${dataBucketName(profile, purpose, primary.region)}`;
+      const policy = policies.find((m) => JSON.stringify(m).includes(`"${src}"`))!;
+      const statements = (policy.Properties!['PolicyDocument'] as { Statement: Record<string, unknown>[] })
+        .Statement;
+      const literal = statements
+        .flatMap((st) => ([] as unknown[]).concat(st['Resource']))
+        .filter((r): r is string => typeof r === 'string');
+      expect(literal.sort()).toEqual([src, `${src}/*`, `${dst}/*`].sort());
+      const kms = statements.filter((st) =>
+        String(([] as unknown[]).concat(st['Action'])[0]).startsWith('kms:'),
+      );
+      expect(kms.map((st) => st['Condition'])).toEqual([
+        { StringEquals: { 'kms:ViaService': `s3.${dr}.amazonaws.com` } },
+        { StringEquals: { 'kms:ViaService': `s3.${primary.region}.amazonaws.com` } },
+      ]);
+    }
   });
 
   test("the DR vault is locked; the DR plan covers the replicas by name and copies back to the primary's vault", () => {
@@ -889,17 +945,37 @@ describe('acknowledgements made by the data tier', () => {
     );
   });
 
-  test('production: none on a primary-region store; the DR replicas and service roles only', () => {
+  // The replication role of each bucket in `region`: S3 object wildcards on exactly its source and its replica.
+  const replication = (region: string) =>
+    ['data-capture', 'documents', 'model-artifacts'].flatMap((purpose) => {
+      const stackPath = `Data-${region}/${purpose === 'data-capture' ? 'DataCapture' : purpose === 'documents' ? 'Documents' : 'ModelArtifacts'}/ReplicationPolicy`;
+      return ['us-east-1', 'us-west-2'].map(
+        (r) =>
+          `${stackPath} AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::cap-prod-${purpose}-123456789012-${r}/*]`,
+      );
+    });
+
+  test('production: none on any data store; service roles and replication roles only', () => {
     const acks = ofDataTier(productionAcks);
-    const replication = (region: string) =>
-      ['data-capture', 'documents', 'model-artifacts'].flatMap((purpose) => {
-        const stackPath = `Data-us-east-1/${purpose === 'data-capture' ? 'DataCapture' : purpose === 'documents' ? 'Documents' : 'ModelArtifacts'}/ReplicationPolicy`;
-        return [region, 'us-west-2'].map(
-          (r) =>
-            `${stackPath} AwsSolutions::AwsSolutions-IAM5[Resource::arn:aws:s3:::cap-prod-${purpose}-123456789012-${r}/*]`,
-        );
-      });
     expect(acks).toEqual(
+      [
+        ...backupRole('us-east-1'),
+        ...backupRole('us-west-2'),
+        monitoring('Data-us-east-1', 'us-east-1'),
+        monitoring('DataSecondary-us-west-2', 'us-west-2'),
+        ...replication('us-east-1'),
+        ...replication('us-west-2'),
+        unscopable,
+      ].sort(),
+    );
+    expect(acks.filter((a) => /\/Store\/Bucket |ClinicalDatabase|AuditIdempotencyTable/.test(a))).toEqual([]);
+  });
+
+  test('production, first deploy (rollout: install): the DR replicas alone are created without their rule back, each with one acknowledgement per pack', () => {
+    const seenInstall = acknowledgements().length;
+    const install = buildTestPlatform('production', { overrides: { rollout: 'install' } });
+    const installAcks = ofDataTier(acknowledgements().slice(seenInstall));
+    expect(installAcks).toEqual(
       [
         ...bucketAcks('us-west-2'),
         ...backupRole('us-east-1'),
@@ -910,9 +986,32 @@ describe('acknowledgements made by the data tier', () => {
         unscopable,
       ].sort(),
     );
-    expect(
-      acks.filter((a) => a.startsWith('Data-us-east-1/') && a.includes('S3BucketReplicationEnabled')),
-    ).toEqual([]);
+    const [primaryStacks, drStacks] = install.regions;
+    const bucketsOf = (stack: Stack) =>
+      Object.values(resourcesOf(Template.fromStack(stack), 'AWS::S3::Bucket')).filter((b) =>
+        DATA_BUCKET_PURPOSES.some((purpose) =>
+          [primaryStacks.data.region, drStacks.data.region].some(
+            (r) => b.Properties?.['BucketName'] === dataBucketName(install.config.profile, purpose, r),
+          ),
+        ),
+      );
+    expect(bucketsOf(drStacks.data)).toHaveLength(3);
+    expect(bucketsOf(primaryStacks.data)).toHaveLength(3);
+    for (const b of bucketsOf(drStacks.data))
+      expect(b.Properties!['ReplicationConfiguration']).toBeUndefined();
+    for (const b of bucketsOf(primaryStacks.data))
+      expect(b.Properties!['ReplicationConfiguration']).toEqual(
+        expect.objectContaining({ Rules: expect.any(Array) as unknown }),
+      );
+    // The install acknowledgement names the next step.
+    const reasons = acknowledgements()
+      .slice(seenInstall)
+      .filter((a) => a.path.startsWith('Data-') && a.id.endsWith('S3BucketReplicationEnabled'))
+      .map((a) => a.reason);
+    expect(new Set(reasons).size).toBe(1);
+    expect(reasons[0]).toMatch(
+      /rollout: install.*next deploy \(rollout: steady\) adds the rule back to us-east-1/,
+    );
   });
 });
 
