@@ -61,7 +61,8 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       config,
       region,
     });
-    if (!isPrimary) foundation.addDependency(out[0].foundation, 'replica keys read the primary key ARNs');
+    if (!isPrimary)
+      foundation.addStackDependency(out[0].foundation, 'replica keys read the primary key ARNs');
     const data = new DataStack(app, `Data-${region}`, {
       stackName: stackName(profile, 'data', region),
       description: `clinical-ai-platform ${profile.name}: Aurora, DynamoDB, S3 stores and AWS Backup (${region})`,
@@ -75,7 +76,7 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       // Same-account ordering across regions, no exports (README "Cross-region wiring"): the DR replica keys and
       // replica buckets exist before the primary's global table and replication rules name them; the Aurora
       // secondary joins the global database once the primary created it.
-      out[0].data.addDependency(data, 'S3 replication and the global table write into the DR region');
+      out[0].data.addStackDependency(data, 'S3 replication and the global table write into the DR region');
       dataSecondary = new DataSecondaryStack(app, `DataSecondary-${region}`, {
         stackName: stackName(profile, 'data-secondary', region),
         description: `clinical-ai-platform ${profile.name}: Aurora global database secondary (${region})`,
@@ -84,7 +85,10 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
         region,
         foundation,
       });
-      dataSecondary.addDependency(out[0].data, 'the secondary joins the global cluster the primary creates');
+      dataSecondary.addStackDependency(
+        out[0].data,
+        'the secondary joins the global cluster the primary creates',
+      );
     }
     const inference = new InferenceStack(app, `Inference-${region}`, {
       stackName: stackName(profile, 'inference', region),
@@ -94,7 +98,7 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       region,
       foundation,
     });
-    inference.addDependency(
+    inference.addStackDependency(
       data,
       'models read the model-artefact bucket and capture into the data-capture bucket',
     );
@@ -124,8 +128,8 @@ export function buildPlatform(app: App, config: PlatformConfig): RegionStacks[] 
       ingestion,
     });
     // Predictions audit into the data tier's table and call the inference tier's endpoint, by name.
-    api.addDependency(data, 'predictions write audit records into the data tier table');
-    api.addDependency(inference, 'predictions invoke the inference endpoint');
+    api.addStackDependency(data, 'predictions write audit records into the data tier table');
+    api.addStackDependency(inference, 'predictions invoke the inference endpoint');
     const observability = new ObservabilityStack(app, `Observability-${region}`, {
       stackName: stackName(profile, 'observability', region),
       description: `clinical-ai-platform ${profile.name}: dashboard, alarms and incident response (${region})`,

@@ -81,7 +81,7 @@ export function dataTierFixture(): DataTierFixture {
 
   // The primary region's stores, encrypted with the key of another stack (a cross-stack reference).
   const data = new Stack(app, 'DataPrimary', { env: env(PRIMARY), stackName: 'fx-data-us-east-1' });
-  data.addDependency(keysPrimary);
+  data.addStackDependency(keysPrimary);
   const documents = new s3.CfnBucket(data, 'Documents', {
     bucketName: 'fx-documents-use1',
     bucketEncryption: {
@@ -207,7 +207,7 @@ export function dataTierFixture(): DataTierFixture {
 
   // The DR region: the replica bucket, the Aurora secondary and the locked vault that receives copies.
   const dataDr = new Stack(app, 'DataDr', { env: env(DR), stackName: 'fx-data-us-west-2' });
-  dataDr.addDependency(keysDr);
+  dataDr.addStackDependency(keysDr);
   new s3.CfnBucket(dataDr, 'DocumentsReplica', {
     bucketName: 'fx-documents-usw2',
     bucketEncryption: {
