@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { acknowledgements } from '../../compliance-rules/acknowledge';
 import { loadMigrationsFromDirectory } from '../../lambdas/migrate/migrations';
 import {
@@ -1003,6 +1004,44 @@ describe('acknowledgements made by the data tier', () => {
       expect(b.Properties!['ReplicationConfiguration']).toEqual(
         expect.objectContaining({ Rules: expect.any(Array) as unknown }),
       );
+    // What makes the install rollout deployable on a fresh account: every replication destination is created by a
+    // stack deployed before the bucket that names it. The steady rollout breaks that only with the rules back to
+    // the primary, which is why the first deploy is `install`.
+    const creatorOf = (app: typeof install.app) => {
+      const byName = new Map<string, Stack>();
+      for (const r of app.node.findAll()) {
+        if (r instanceof s3.CfnBucket && typeof r.bucketName === 'string')
+          byName.set(r.bucketName, Stack.of(r));
+      }
+      return byName;
+    };
+    const deployedBefore = (stack: Stack, other: Stack): boolean =>
+      stack.dependencies.some((d) => d === other || deployedBefore(d, other));
+    const orderProblems = (app: typeof install.app): string[] => {
+      const creators = creatorOf(app);
+      const problems: string[] = [];
+      for (const r of app.node.findAll()) {
+        if (!(r instanceof s3.CfnBucket) || r.replicationConfiguration === undefined) continue;
+        const config = Stack.of(r).resolve(r.replicationConfiguration) as {
+          rules: { destination: { bucket: string } }[];
+        };
+        for (const rule of config.rules) {
+          const name = rule.destination.bucket.replace('arn:aws:s3:::', '');
+          const creator = creators.get(name);
+          if (!creator) problems.push(`${String(r.bucketName)} -> ${name}: not created by this app`);
+          else if (!deployedBefore(Stack.of(r), creator))
+            problems.push(`${String(r.bucketName)} -> ${name}: destination not deployed first`);
+        }
+      }
+      return problems.sort();
+    };
+    expect(orderProblems(install.app)).toEqual([]);
+    expect(orderProblems(production.app)).toEqual(
+      DATA_BUCKET_PURPOSES.map(
+        (purpose) =>
+          `${dataBucketName(production.config.profile, purpose, 'us-west-2')} -> ${dataBucketName(production.config.profile, purpose, 'us-east-1')}: destination not deployed first`,
+      ).sort(),
+    );
     // The install acknowledgement names the next step.
     const reasons = acknowledgements()
       .slice(seenInstall)
