@@ -110,6 +110,80 @@ const jReplica = (
   ],
 });
 
+/**
+ * The replication rule of the `purpose` bucket in `from` into its counterpart in `to`: every object and delete
+ * marker, SSE-KMS objects included, replica modification sync (metadata changes on either side reach the other),
+ * re-encrypted under `to`'s key (the multi-region replica key's id in `to`: no export), RTC 15 minutes and metrics.
+ */
+function expectReplicationRule(
+  t: Template,
+  profile: Parameters<typeof dataBucketName>[0],
+  purpose: (typeof DATA_BUCKET_PURPOSES)[number],
+  from: string,
+  to: string,
+): void {
+  const domain = purpose === 'model-artifacts' ? 'ModelArtifactsKey' : 'PhiDataKey';
+  t.hasResourceProperties('AWS::S3::Bucket', {
+    BucketName: dataBucketName(profile, purpose, from),
+    ReplicationConfiguration: {
+      Role: Match.anyValue(),
+      Rules: [
+        {
+          Id: `all-objects-to-${to}`,
+          Status: 'Enabled',
+          Priority: 1,
+          Filter: { Prefix: '' },
+          DeleteMarkerReplication: { Status: 'Enabled' },
+          SourceSelectionCriteria: {
+            SseKmsEncryptedObjects: { Status: 'Enabled' },
+            ReplicaModifications: { Status: 'Enabled' },
+          },
+          Destination: {
+            Bucket: `arn:aws:s3:::${dataBucketName(profile, purpose, to)}`,
+            EncryptionConfiguration: { ReplicaKmsKeyID: replicaKeyArn(from, to, domain) },
+            ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
+            Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
+          },
+        },
+      ],
+    },
+  });
+}
+
+/**
+ * The three replication roles of the buckets in `from`: each reads exactly its own bucket and writes replicas into
+ * exactly its counterpart in `to`, never `s3:*`; KMS decrypts through S3 in `from` and encrypts through S3 in `to`.
+ */
+function expectReplicationRoles(
+  t: Template,
+  profile: Parameters<typeof dataBucketName>[0],
+  from: string,
+  to: string,
+): void {
+  const policies = Object.values(resourcesOf(t, 'AWS::IAM::ManagedPolicy')).filter((m) =>
+    String(m.Properties!['Description']).startsWith('S3 replication'),
+  );
+  expect(policies).toHaveLength(3);
+  for (const purpose of DATA_BUCKET_PURPOSES) {
+    const src = `arn:aws:s3:::${dataBucketName(profile, purpose, from)}`;
+    const dst = `arn:aws:s3:::${dataBucketName(profile, purpose, to)}`;
+    const policy = policies.find((m) => JSON.stringify(m).includes(`"${src}"`))!;
+    const statements = (policy.Properties!['PolicyDocument'] as { Statement: Record<string, unknown>[] })
+      .Statement;
+    const literal = statements
+      .flatMap((st) => ([] as unknown[]).concat(st['Resource']))
+      .filter((r): r is string => typeof r === 'string');
+    expect(literal.sort()).toEqual([src, `${src}/*`, `${dst}/*`].sort());
+    const actions = (st: Record<string, unknown>) => ([] as unknown[]).concat(st['Action']).map(String);
+    for (const st of statements) expect(actions(st)).not.toContain('s3:*');
+    const kms = statements.filter((st) => actions(st)[0].startsWith('kms:'));
+    expect(kms.map((st) => st['Condition'])).toEqual([
+      { StringEquals: { 'kms:ViaService': `s3.${from}.amazonaws.com` } },
+      { StringEquals: { 'kms:ViaService': `s3.${to}.amazonaws.com` } },
+    ]);
+  }
+}
+
 // Acknowledgements are recorded per process: take the ones each profile's build makes.
 const seen = acknowledgements().length;
 const poc = platform('poc');
@@ -504,66 +578,11 @@ describe.each(['poc', 'production'] as const)('data stacks (%s)', (profileName) 
     if (dr) {
       test.each(DATA_BUCKET_PURPOSES.map((x) => [x]))(
         'production: %s replicates to its DR bucket under the DR key, with RTC 15 minutes and metrics',
-        (purpose) => {
-          const domain = purpose === 'model-artifacts' ? 'ModelArtifactsKey' : 'PhiDataKey';
-          t.hasResourceProperties('AWS::S3::Bucket', {
-            BucketName: dataBucketName(profile, purpose, primary.region),
-            ReplicationConfiguration: {
-              Role: Match.anyValue(),
-              Rules: [
-                {
-                  Id: `all-objects-to-${dr}`,
-                  Status: 'Enabled',
-                  Priority: 1,
-                  Filter: { Prefix: '' },
-                  DeleteMarkerReplication: { Status: 'Enabled' },
-                  SourceSelectionCriteria: {
-                    SseKmsEncryptedObjects: { Status: 'Enabled' },
-                    ReplicaModifications: { Status: 'Enabled' },
-                  },
-                  Destination: {
-                    Bucket: `arn:aws:s3:::${dataBucketName(profile, purpose, dr)}`,
-                    EncryptionConfiguration: { ReplicaKmsKeyID: replicaKeyArn(primary.region, dr, domain) },
-                    ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
-                    Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
-                  },
-                },
-              ],
-            },
-          });
-        },
+        (purpose) => expectReplicationRule(t, profile, purpose, primary.region, dr),
       );
 
-      test('production: each replication role reads one bucket and writes one replica, KMS only through S3', () => {
-        const policies = Object.values(resourcesOf(t, 'AWS::IAM::ManagedPolicy')).filter((m) =>
-          String(m.Properties!['Description']).startsWith('S3 replication'),
-        );
-        expect(policies).toHaveLength(3);
-        for (const purpose of DATA_BUCKET_PURPOSES) {
-          const src = `arn:aws:s3:::${dataBucketName(profile, purpose, primary.region)}`;
-          const dst = `arn:aws:s3:::${dataBucketName(profile, purpose, dr)}`;
-          const policy = policies.find((m) => JSON.stringify(m).includes(`"${src}"`))!;
-          const statements = (
-            policy.Properties!['PolicyDocument'] as { Statement: Record<string, unknown>[] }
-          ).Statement;
-          const resources = statements.flatMap((s) => ([] as unknown[]).concat(s['Resource']));
-          const literal = resources.filter((r): r is string => typeof r === 'string');
-          expect(literal.sort()).toEqual([src, `${src}/*`, `${dst}/*`].sort());
-          for (const s of statements) {
-            expect(([] as string[]).concat(s['Action'] as string)).not.toContain('s3:*');
-            if (
-              String(s['Action']).startsWith('kms:') ||
-              (Array.isArray(s['Action']) && String(s['Action'][0]).startsWith('kms:'))
-            ) {
-              expect(s['Condition']).toEqual({
-                StringEquals: {
-                  'kms:ViaService': expect.stringMatching(/^s3\.[a-z0-9-]+\.amazonaws\.com$/) as unknown,
-                },
-              });
-            }
-          }
-        }
-      });
+      test('production: each replication role reads one bucket and writes one replica, KMS only through S3', () =>
+        expectReplicationRoles(t, profile, primary.region, dr));
     } else {
       test('poc: no replication (single region)', () => {
         for (const b of Object.values(resourcesOf(t, 'AWS::S3::Bucket'))) {
@@ -769,62 +788,11 @@ describe('production: the DR region', () => {
 
   test.each(DATA_BUCKET_PURPOSES.map((x) => [x]))(
     "the %s replica replicates back to the primary's bucket under the primary's key, with RTC 15 minutes and metrics",
-    (purpose) => {
-      const domain = purpose === 'model-artifacts' ? 'ModelArtifactsKey' : 'PhiDataKey';
-      t.hasResourceProperties('AWS::S3::Bucket', {
-        BucketName: dataBucketName(profile, purpose, dr),
-        ReplicationConfiguration: {
-          Role: Match.anyValue(),
-          Rules: [
-            {
-              Id: `all-objects-to-${primary.region}`,
-              Status: 'Enabled',
-              Priority: 1,
-              Filter: { Prefix: '' },
-              DeleteMarkerReplication: { Status: 'Enabled' },
-              // Replica modification sync both ways: metadata changes made on either side reach the other.
-              SourceSelectionCriteria: {
-                SseKmsEncryptedObjects: { Status: 'Enabled' },
-                ReplicaModifications: { Status: 'Enabled' },
-              },
-              Destination: {
-                Bucket: `arn:aws:s3:::${dataBucketName(profile, purpose, primary.region)}`,
-                // The primary region's key: the replica key's id in the primary region (no export).
-                EncryptionConfiguration: { ReplicaKmsKeyID: replicaKeyArn(dr, primary.region, domain) },
-                ReplicationTime: { Status: 'Enabled', Time: { Minutes: 15 } },
-                Metrics: { Status: 'Enabled', EventThreshold: { Minutes: 15 } },
-              },
-            },
-          ],
-        },
-      });
-    },
+    (purpose) => expectReplicationRule(t, profile, purpose, dr, primary.region),
   );
 
-  test('each replication role of the DR region reads one replica and writes one primary bucket, KMS only through S3', () => {
-    const policies = Object.values(resourcesOf(t, 'AWS::IAM::ManagedPolicy')).filter((m) =>
-      String(m.Properties!['Description']).startsWith('S3 replication'),
-    );
-    expect(policies).toHaveLength(3);
-    for (const purpose of DATA_BUCKET_PURPOSES) {
-      const src = `arn:aws:s3:::${dataBucketName(profile, purpose, dr)}`;
-      const dst = `arn:aws:s3:::${dataBucketName(profile, purpose, primary.region)}`;
-      const policy = policies.find((m) => JSON.stringify(m).includes(`"${src}"`))!;
-      const statements = (policy.Properties!['PolicyDocument'] as { Statement: Record<string, unknown>[] })
-        .Statement;
-      const literal = statements
-        .flatMap((st) => ([] as unknown[]).concat(st['Resource']))
-        .filter((r): r is string => typeof r === 'string');
-      expect(literal.sort()).toEqual([src, `${src}/*`, `${dst}/*`].sort());
-      const kms = statements.filter((st) =>
-        String(([] as unknown[]).concat(st['Action'])[0]).startsWith('kms:'),
-      );
-      expect(kms.map((st) => st['Condition'])).toEqual([
-        { StringEquals: { 'kms:ViaService': `s3.${dr}.amazonaws.com` } },
-        { StringEquals: { 'kms:ViaService': `s3.${primary.region}.amazonaws.com` } },
-      ]);
-    }
-  });
+  test('each replication role of the DR region reads one replica and writes one primary bucket, KMS only through S3', () =>
+    expectReplicationRoles(t, profile, dr, primary.region));
 
   test("the DR vault is locked; the DR plan covers the replicas by name and copies back to the primary's vault", () => {
     t.hasResourceProperties('AWS::Backup::BackupVault', {
