@@ -77,11 +77,14 @@ function rawFindings(app: App, Pack: new () => NagPack): string[] {
     .sort();
 }
 
+/** The two packs that run RDSInBackupPlan, by plugin name. */
+const PACKS = [
+  ['HIPAA.Security', HIPAASecurityChecks],
+  ['NIST.800.53.R5', NIST80053R5Checks],
+] as const;
+
 describe('RDSInBackupPlan, corrected for Aurora (cdklabs/cdk-nag#1627)', () => {
-  it.each([
-    ['HIPAA.Security', HIPAASecurityChecks],
-    ['NIST.800.53.R5', NIST80053R5Checks],
-  ])('%s: an Aurora instance whose cluster is in a backup plan is compliant', (_name, Pack) => {
+  it.each(PACKS)('%s: an Aurora instance whose cluster is in a backup plan is compliant', (_name, Pack) => {
     const app = fixtureApp();
     const stack = plainStack(app);
     const cluster = auroraCluster(stack);
@@ -89,10 +92,7 @@ describe('RDSInBackupPlan, corrected for Aurora (cdklabs/cdk-nag#1627)', () => {
     expect(findings(app, Pack)).toEqual([]);
   });
 
-  it.each([
-    ['HIPAA.Security', HIPAASecurityChecks],
-    ['NIST.800.53.R5', NIST80053R5Checks],
-  ])('%s: an Aurora instance whose cluster is in no backup plan fails', (name, Pack) => {
+  it.each(PACKS)('%s: an Aurora instance whose cluster is in no backup plan fails', (name, Pack) => {
     const app = fixtureApp();
     const stack = plainStack(app);
     auroraCluster(stack);
@@ -170,7 +170,7 @@ describe('RDSInBackupPlan, corrected for Aurora (cdklabs/cdk-nag#1627)', () => {
   it("leaves standalone RDS instances to cdk-nag's rule: out of a plan fails, in a plan passes", () => {
     const app = fixtureApp();
     const stack = plainStack(app);
-    const lone = new rds.CfnDBInstance(stack, 'Standalone', {
+    new rds.CfnDBInstance(stack, 'Standalone', {
       engine: 'postgres',
       dbInstanceClass: 'db.t4g.micro',
       allocatedStorage: '20',
@@ -193,7 +193,6 @@ describe('RDSInBackupPlan, corrected for Aurora (cdklabs/cdk-nag#1627)', () => {
       }),
     ]);
     expect(findings(covered, HIPAASecurityChecks)).toEqual([]);
-    expect(lone.dbClusterIdentifier).toBeUndefined();
   });
 
   it("records the correction's note on each result it decided, and only on those", () => {
